@@ -1,0 +1,182 @@
+"""The capture core shared by the decorator and the ``capture_*`` helpers.
+
+One synchronous function, ``emit_error``, builds the scrubbed ``CapturedError``, applies
+the "reported once" rule, resolves the sink and delivers the event. It never raises:
+whatever fails inside is reported on the ``autocapture`` logger.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from autocapture import _sentry
+from autocapture._config import get_config, current_sink
+from autocapture._context import bound_context
+from autocapture._event import CapturedError
+from autocapture._log import report_failure
+from autocapture._once import captured_event_id, mark_captured
+from autocapture._sinks import Sink, default_sink
+
+__all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
+
+LEVELS = ("fatal", "error", "warning", "info")
+_USER_FIELDS = {"user_id": "id", "email": "email", "username": "username", "ip_address": "ip_address"}
+
+# True while a sink is emitting in this thread or task: a sink that calls decorated code
+# which fails must not start another capture, or a failing sink would recurse forever.
+_emitting: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autocapture_emitting", default=False
+)
+
+# Extra sinks that see every event, wherever it goes (the pytest fixture). A tuple swapped
+# whole, so the error path reads it without a lock.
+_taps: tuple[Sink, ...] = ()
+
+# Install Sentry's once-only processor as soon as autocapture is used, so that an error an
+# integration reports first is not reported a second time by a decorator further up.
+_sentry.install()
+
+
+def is_intentional_http_error(exc: BaseException) -> bool:
+    """Tell whether ``exc`` is an HTTP error below 500 (a 4xx answer, not a bug).
+
+    Args:
+        exc: The exception.
+
+    Returns:
+        True for an exception with an integer ``status_code`` attribute below 500.
+    """
+    try:
+        status = getattr(exc, "status_code", None)
+    except Exception:
+        return False
+    return isinstance(status, int) and not isinstance(status, bool) and status < 500  # noqa: PLR2004
+
+
+def emit_error(
+    exc: BaseException,
+    *,
+    context_type: str,
+    operation: str | None,
+    function: str,
+    module: str,
+    arguments: Mapping[str, Any],
+    context: Mapping[str, Any],
+    tags: Mapping[str, str],
+    level: str,
+    sink: Sink | None,
+    handled: bool,
+) -> str | None:
+    """Build and deliver one event for ``exc``, unless it was already reported.
+
+    Everything given here is raw: this function scrubs it. It never raises.
+
+    Args:
+        exc: The exception to report.
+        context_type: The context type of the failing code.
+        operation: The operation that failed, when known.
+        function: Qualified name of the failing function.
+        module: Its module.
+        arguments: The call's arguments (raw; scrubbed here).
+        context: Type fields and explicit context (raw; the bound context is added here).
+        tags: Tags beyond the standard ones (raw).
+        level: The event level.
+        sink: A sink that wins over every configured one, or ``None``.
+        handled: False when the error goes on propagating.
+
+    Returns:
+        The event id, the first event's id when ``exc`` (or its cause chain) was already
+        reported, or ``None`` when nothing was emitted.
+    """
+    try:
+        config = get_config()
+        if not config.enabled:
+            return None
+        first = captured_event_id(exc)
+        if first is not None:
+            mark_captured(exc, first)
+            return first
+        if _emitting.get():
+            return None
+        scrubber = config.scrubber
+        merged_context: dict[str, Any] = {**bound_context(), **context}
+        user = {
+            target: merged_context[source]
+            for source, target in _USER_FIELDS.items()
+            if merged_context.get(source) is not None
+        }
+        all_tags = {"context_type": context_type, "function": function, "module": module}
+        if operation:
+            all_tags["operation"] = operation
+        all_tags.update(tags)
+        event = CapturedError(
+            event_id=uuid.uuid4().hex,
+            exception=exc,
+            message=scrubber.scrub_text(_safe_str(exc)),
+            context_type=context_type,
+            operation=operation,
+            function=function,
+            module=module,
+            arguments=MappingProxyType(scrubber.scrub_mapping(arguments)),
+            context=MappingProxyType(scrubber.scrub_mapping(merged_context)),
+            tags=MappingProxyType(
+                {str(k): scrubber.scrub_text(_tag_value(v)) for k, v in all_tags.items()}
+            ),
+            level=level,
+            timestamp=datetime.now(timezone.utc),
+            handled=handled,
+            user=MappingProxyType(scrubber.scrub_mapping(user)),
+        )
+    except Exception as err:
+        report_failure("building an event", err)
+        return None
+    # Mark before emitting: a sink that re-raises or re-captures the same error finds it.
+    mark_captured(exc, event.event_id)
+    taps = _taps
+    # ``is None`` chains, not ``or``: a sink may define __len__ (MemorySink) and be falsy.
+    target = sink
+    if target is None:
+        target = current_sink()
+    if target is None:
+        target = config.sink
+    if target is None and not taps:
+        target = default_sink()
+    token = _emitting.set(True)
+    try:
+        for each in (target, *taps) if target is not None else taps:
+            try:
+                each.emit(event)
+            except Exception as err:
+                report_failure(f"sink {type(each).__name__}.emit", err)
+    finally:
+        _emitting.reset(token)
+    return event.event_id
+
+
+def add_tap(sink: Sink) -> None:
+    """Let ``sink`` see every event from now on, besides the sink it is meant for."""
+    global _taps  # noqa: PLW0603 - swapped whole, read without a lock
+    _taps = (*_taps, sink)
+
+
+def remove_tap(sink: Sink) -> None:
+    """Stop sending every event to ``sink``."""
+    global _taps  # noqa: PLW0603
+    _taps = tuple(t for t in _taps if t is not sink)
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
+
+
+def _tag_value(value: object) -> str:
+    # Sentry caps tag values at 200 characters; longer ones are dropped by the server.
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."  # noqa: PLR2004

@@ -1,0 +1,180 @@
+"""Process-wide configuration and the context-local sink override.
+
+``configure()`` validates everything at once and swaps in a new frozen ``Config``; readers
+take the current object with ``get_config()`` and never see a half-applied change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import threading
+from typing import TYPE_CHECKING, Any, Iterator, Mapping
+
+from autocapture._infer import DEFAULT_RULES, Rules, merge_rules
+from autocapture._scrub import Scrubber, ScrubOptions
+
+if TYPE_CHECKING:
+    from autocapture._sinks import Sink
+
+__all__ = ["Config", "configure", "current_sink", "get_config", "use_sink"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """The configuration in force; replaced whole by ``configure()``."""
+
+    enabled: bool = True
+    """False: decoration returns functions untouched and nothing is captured."""
+    sink: Sink | None = None
+    """The process-wide sink; ``None`` picks Sentry when a client is active, else logging."""
+    rules: Rules = DEFAULT_RULES
+    """Inference rules: which words mean which context type and operation."""
+    scrub: ScrubOptions = dataclasses.field(default_factory=ScrubOptions)
+    """The scrubber's escape hatches: extra key words, safe keys, patterns, callback."""
+    send_pii: bool = False
+    """True keeps email and IP addresses; False (the default) masks them."""
+    generation: int = 0
+    """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
+    scrubber: Scrubber = dataclasses.field(init=False, repr=False, compare=False)
+    """The scrubber compiled from ``scrub`` and ``send_pii``, built once per configuration."""
+
+    def __post_init__(self) -> None:
+        # Naughty but better than compiling the scrubber's patterns on every capture.
+        object.__setattr__(self, "scrubber", Scrubber(self.scrub, send_pii=self.send_pii))
+
+
+_config = Config()
+_lock = threading.Lock()
+_UNSET: Any = object()
+
+
+def get_config() -> Config:
+    """Return the configuration in force."""
+    return _config
+
+
+def configure(
+    *,
+    enabled: bool = _UNSET,
+    sink: Sink | None = _UNSET,
+    rules: Mapping[str, Any] | Rules = _UNSET,
+    scrub: ScrubOptions = _UNSET,
+    send_pii: bool = _UNSET,
+) -> None:
+    """Change the process-wide configuration; options not given keep their value.
+
+    Safe to call before or after decorating: decorated functions read the configuration
+    when they capture, and re-infer their context type when the rules changed.
+
+    Args:
+        enabled: False turns decoration into a no-op and stops every capture.
+        sink: The sink for every event (``None``: Sentry when active, else logging).
+        rules: Extra inference words per context type, e.g. ``{"queue": ["kafka"]}``
+            (a new type, or more words for an existing one), or a whole ``Rules`` object
+            that replaces the rules in force.
+        scrub: A ``ScrubOptions`` with extra key words, safe keys, patterns, callback.
+        send_pii: True keeps email and IP addresses in events.
+
+    Raises:
+        TypeError: An option has the wrong type; the message names it and what is allowed.
+        ValueError: An option has a value that is not allowed.
+    """
+    global _config  # noqa: PLW0603 - one process-wide configuration, swapped atomically
+    changes: dict[str, Any] = {}
+    if enabled is not _UNSET:
+        changes["enabled"] = _check_bool("enabled", enabled)
+    if send_pii is not _UNSET:
+        changes["send_pii"] = _check_bool("send_pii", send_pii)
+    if sink is not _UNSET:
+        changes["sink"] = check_sink("sink", sink, allow_none=True)
+    if scrub is not _UNSET and not isinstance(scrub, ScrubOptions):
+        raise TypeError(
+            f"configure(scrub=...) takes an autocapture.ScrubOptions, got "
+            f"{type(scrub).__name__} {scrub!r}"
+        )
+    if scrub is not _UNSET:
+        changes["scrub"] = scrub
+    with _lock:
+        if rules is not _UNSET:
+            if isinstance(rules, Rules):
+                changes["rules"] = rules
+            elif isinstance(rules, Mapping):
+                changes["rules"] = merge_rules(_config.rules, rules)
+            else:
+                raise TypeError(
+                    "configure(rules=...) takes a mapping of context type -> words, e.g. "
+                    f'{{"queue": ["kafka", "enqueue"]}}, or a Rules object; got '
+                    f"{type(rules).__name__} {rules!r}"
+                )
+        _config = dataclasses.replace(_config, generation=_config.generation + 1, **changes)
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    return value
+
+
+def check_sink(where: str, sink: object, *, allow_none: bool) -> Any:
+    """Validate a sink argument at the boundary.
+
+    Args:
+        where: The option's name, for the message.
+        sink: The value given.
+        allow_none: Whether ``None`` is accepted.
+
+    Returns:
+        The sink, unchanged.
+
+    Raises:
+        TypeError: ``sink`` has no callable ``emit``.
+    """
+    if sink is None and allow_none:
+        return None
+    if not callable(getattr(sink, "emit", None)):
+        raise TypeError(
+            f"{where} must be a sink: an object with an emit(event) method "
+            f"(MemorySink, LoggingSink, SentrySink, MultiSink...), got "
+            f"{type(sink).__name__} {sink!r}"
+        )
+    return sink
+
+
+_local_sink: contextvars.ContextVar[Sink | None] = contextvars.ContextVar(
+    "autocapture_local_sink", default=None
+)
+
+
+@contextlib.contextmanager
+def use_sink(sink: Sink) -> Iterator[Sink]:
+    """Send the events captured inside the ``with`` block to ``sink``.
+
+    Context-local: isolated between threads and asyncio tasks, restored on exit. A
+    decorator's own ``sink=`` still wins.
+
+    Args:
+        sink: The sink to use.
+
+    Returns:
+        A context manager yielding ``sink``.
+    """
+    check_sink("use_sink(sink)", sink, allow_none=False)
+    token = _local_sink.set(sink)
+    try:
+        yield sink
+    finally:
+        _local_sink.reset(token)
+
+
+def current_sink() -> Sink | None:
+    """Return the context-local sink, if any."""
+    return _local_sink.get()
+
+
+def _reset_config() -> None:
+    """Restore the defaults (for tests)."""
+    global _config  # noqa: PLW0603
+    with _lock:
+        _config = Config(generation=_config.generation + 1)

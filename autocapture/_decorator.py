@@ -1,0 +1,477 @@
+"""``@auto_capture_errors``: capture what a function raises, with context, once.
+
+Design (measured in ``benchmarks/bench_decorator.py``):
+
+* Everything is decided at decoration time: the kind of callable (plain, coroutine,
+  generator, async generator), the context type and operation, the tags, the signature and
+  the argument plan. Arguments are bound and scrubbed only when something failed.
+* Plain functions (and so methods, classmethods and staticmethods, whose underlying
+  functions are plain) get a thin ``def``/``async def`` wrapper whose success path is a
+  ``try`` and a call. A ``wrapt.FunctionWrapper`` costs about five times that per call on
+  wrapt 2 (it looks up ``__self__`` on every call), so it is kept for the callables that
+  need its descriptor-aware transparency: callable objects, bound methods, partials,
+  builtins and other proxies.
+* One synchronous core (``_Plan.handle``) serves all four kinds.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
+
+import wrapt
+from typing_extensions import ParamSpec
+
+from autocapture._api import check_level, check_tags
+from autocapture._capture import emit_error, is_intentional_http_error
+from autocapture._config import check_sink, get_config
+from autocapture._infer import context_fields, infer
+
+if TYPE_CHECKING:
+    from autocapture._infer import Inference
+    from autocapture._sinks import Sink
+
+__all__ = ["auto_capture_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Never reported: control flow, not failures.
+_NEVER = (StopIteration, StopAsyncIteration)
+_SELF_NAMES = frozenset(("self", "cls", "mcs", "metacls"))
+
+
+class _Plan:
+    """What a decorated function knows about itself, computed once at decoration."""
+
+    __slots__ = (
+        "capture_args",
+        "context_type",
+        "explicit_context_type",
+        "explicit_operation",
+        "function",
+        "generation",
+        "ignore_predicate",
+        "ignore_types",
+        "inference",
+        "level",
+        "module",
+        "qualname",
+        "reraise",
+        "signature",
+        "sink",
+        "skip_first",
+        "tags",
+    )
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        context_type: str | None,
+        operation: str | None,
+        reraise: bool,
+        capture_args: bool | frozenset[str],
+        tags: dict[str, str],
+        sink: Sink | None,
+        ignore_types: tuple[type[BaseException], ...],
+        ignore_predicate: Callable[[BaseException], bool] | None,
+        level: str,
+    ) -> None:
+        self.module = str(getattr(func, "__module__", None) or "<unknown>")
+        self.qualname = str(
+            getattr(func, "__qualname__", None)
+            or getattr(func, "__name__", None)
+            or type(func).__qualname__
+        )
+        self.function = f"{self.module}.{self.qualname}"
+        self.explicit_context_type = context_type
+        self.explicit_operation = operation
+        self.reraise = reraise
+        self.capture_args = capture_args
+        self.tags = tags
+        self.sink = sink
+        self.ignore_types = ignore_types
+        self.ignore_predicate = ignore_predicate
+        self.level = level
+        try:
+            self.signature: inspect.Signature | None = inspect.signature(func)
+        except (TypeError, ValueError):  # some builtins have no signature
+            self.signature = None
+        params = list(self.signature.parameters.values()) if self.signature else []
+        self.skip_first = bool(params) and params[0].name in _SELF_NAMES
+        self._infer()
+
+    def _infer(self) -> None:
+        config = get_config()
+        self.generation = config.generation
+        # The last part of the qualname is the function; the class name says little.
+        self.inference: Inference = infer(
+            self.module,
+            self.qualname.rsplit(".", 1)[-1],
+            config.rules,
+            context_type=self.explicit_context_type,
+            operation=self.explicit_operation,
+        )
+
+    def handle(self, exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+        """Report ``exc`` unless it is excluded; never raises.
+
+        Returns:
+            True when ``exc`` is an error this decorator deals with (captured, or already
+            reported); False when it must propagate untouched (ignored, 4xx, iteration).
+        """
+        try:
+            if (
+                isinstance(exc, _NEVER)
+                or isinstance(exc, self.ignore_types)
+                or is_intentional_http_error(exc)
+                or (self.ignore_predicate is not None and self.ignore_predicate(exc))
+            ):
+                return False
+        except Exception as err:  # a user predicate that fails: capture, do not guess
+            from autocapture._log import report_failure
+
+            report_failure(f"the ignore predicate of {self.function}", err)
+        try:
+            if self.generation != get_config().generation:
+                self._infer()
+            inference = self.inference
+            arguments = self._arguments(args, kwargs)
+            context = context_fields(
+                inference.context_type, arguments, provider=inference.provider
+            )
+            if inference.operation and inference.context_type != "general":
+                context.setdefault("operation", inference.operation)
+        except Exception as err:
+            from autocapture._log import report_failure
+
+            report_failure(f"collecting the context of {self.function}", err)
+            inference, arguments, context = self.inference, {}, {}
+        emit_error(
+            exc,
+            context_type=inference.context_type,
+            operation=inference.operation,
+            function=self.function,
+            module=self.module,
+            arguments=arguments,
+            context=context,
+            tags=self.tags,
+            level=self.level,
+            sink=self.sink,
+            handled=not self.reraise,
+        )
+        return True
+
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        if self.capture_args is False:
+            return {}
+        if self.signature is None:
+            arguments: dict[str, Any] = {f"arg{i}": a for i, a in enumerate(args)}
+            arguments.update(kwargs)
+        else:
+            try:
+                bound = self.signature.bind_partial(*args, **kwargs)
+            except TypeError:  # the call itself was wrong; show what was passed
+                arguments = {f"arg{i}": a for i, a in enumerate(args)}
+                arguments.update(kwargs)
+            else:
+                arguments = dict(bound.arguments)
+                if self.skip_first and args:
+                    arguments.pop(next(iter(self.signature.parameters)), None)
+        if self.capture_args is not True:
+            arguments = {k: v for k, v in arguments.items() if k in self.capture_args}
+        return arguments
+
+
+def _make_plain(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
+    handle = plan.handle
+    if plan.reraise:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                handle(exc, args, kwargs)
+                raise
+
+    else:
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                if handle(exc, args, kwargs):
+                    return default
+                raise
+
+    return wrapper
+
+
+def _make_coroutine(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
+    handle = plan.handle
+    if plan.reraise:
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await func(*args, **kwargs)
+            except Exception as exc:
+                handle(exc, args, kwargs)
+                raise
+
+    else:
+
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await func(*args, **kwargs)
+            except Exception as exc:
+                if handle(exc, args, kwargs):
+                    return default
+                raise
+
+    return wrapper
+
+
+def _make_generator(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
+    handle = plan.handle
+    reraise = plan.reraise
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # ``yield from`` forwards send(), throw() and close() exactly as without us.
+        try:
+            return (yield from func(*args, **kwargs))
+        except Exception as exc:
+            if not handle(exc, args, kwargs) or reraise:
+                raise
+            return default
+
+    return wrapper
+
+
+def _make_async_generator(
+    func: Callable[..., Any], plan: _Plan, default: Any
+) -> Callable[..., Any]:
+    handle = plan.handle
+    reraise = plan.reraise
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # There is no ``yield from`` for async generators: forward asend/athrow/aclose.
+        agen = func(*args, **kwargs)
+        try:
+            value = await agen.__anext__()
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as thrown:  # noqa: BLE001 - athrow forwards anything
+                    value = await agen.athrow(thrown)
+                else:
+                    value = await (agen.__anext__() if sent is None else agen.asend(sent))
+        except StopAsyncIteration:
+            return
+        except Exception as exc:
+            if not handle(exc, args, kwargs) or reraise:
+                raise
+            return  # an async generator cannot return ``default``: it just stops
+
+    return wrapper
+
+
+_FACTORIES = {
+    "plain": _make_plain,
+    "coroutine": _make_coroutine,
+    "generator": _make_generator,
+    "async_generator": _make_async_generator,
+}
+
+
+def _kind(func: Any) -> str:
+    target = func
+    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+        call = getattr(type(func), "__call__", None)  # callable objects: look at __call__
+        target = call if call is not None else func
+    if inspect.isasyncgenfunction(target):
+        return "async_generator"
+    if inspect.iscoroutinefunction(target):
+        return "coroutine"
+    if inspect.isgeneratorfunction(target):
+        return "generator"
+    return "plain"
+
+
+def _call_core(core: Callable[..., Any]) -> Callable[..., Any]:
+    # wrapt keeps the object's behaviour (isinstance, attributes, descriptor binding);
+    # ``core`` is our thin wrapper around the object's own call.
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+        return core(*args, **kwargs)
+
+    return wrapper
+
+
+def _decorate(func: Any, plan_options: dict[str, Any], default: Any) -> Any:
+    if isinstance(func, (classmethod, staticmethod)):
+        # Written outside @classmethod/@staticmethod: wrap the function, rewrap the kind.
+        return type(func)(_decorate(func.__func__, plan_options, default))
+    if not callable(func):
+        raise TypeError(
+            f"@auto_capture_errors decorates a function, method or callable object, got "
+            f"{type(func).__name__} {func!r}"
+        )
+    plan = _Plan(func, **plan_options)
+    kind = _kind(func)
+    core = _FACTORIES[kind](func, plan, default)
+    if inspect.isfunction(func):
+        functools.update_wrapper(core, func)
+        return core
+    return wrapt.FunctionWrapper(func, _call_core(core))
+
+
+@overload
+def auto_capture_errors(func: Callable[P, R], /) -> Callable[P, R]: ...
+
+
+@overload
+def auto_capture_errors(
+    *,
+    context_type: str | None = None,
+    operation: str | None = None,
+    reraise: bool = True,
+    default: Any = None,
+    capture_args: bool | Iterable[str] = True,
+    tags: dict[str, str] | None = None,
+    sink: Sink | None = None,
+    ignore: type[BaseException]
+    | tuple[type[BaseException], ...]
+    | Callable[[BaseException], bool]
+    | None = None,
+    level: str = "error",
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+
+
+def auto_capture_errors(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    context_type: str | None = None,
+    operation: str | None = None,
+    reraise: bool = True,
+    default: Any = None,
+    capture_args: bool | Iterable[str] = True,
+    tags: dict[str, str] | None = None,
+    sink: Sink | None = None,
+    ignore: type[BaseException]
+    | tuple[type[BaseException], ...]
+    | Callable[[BaseException], bool]
+    | None = None,
+    level: str = "error",
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+    """Capture the errors a function raises, with its context, and report each once.
+
+    Usable bare (``@auto_capture_errors``) or with options. Works on functions,
+    ``async def``, generators, async generators, methods, classmethods, staticmethods and
+    callable objects; the result keeps the function's name, docstring, signature and
+    ``inspect`` answers.
+
+    Args:
+        func: The function, when used bare.
+        context_type: ``"provider"``, ``"database"``, ``"payment"``, ``"auth"``,
+            ``"cache"``, ``"general"`` or a custom type; inferred from the module and
+            function names when omitted.
+        operation: The operation (``"insert"``, ``"charge"``...); inferred when omitted.
+        reraise: False: the error is captured and the call returns ``default``.
+        default: What a failed call returns when ``reraise`` is False.
+        capture_args: True: every argument, scrubbed; False: none; names: only those.
+        tags: Extra tags (str -> str) on every event of this function.
+        sink: A sink for this function only.
+        ignore: Exception types, or a predicate ``exc -> bool``, re-raised uncaptured.
+        level: ``"fatal"``, ``"error"``, ``"warning"`` or ``"info"``.
+
+    Returns:
+        The decorated function, or a decorator when called with options only.
+
+    Raises:
+        TypeError: An option has the wrong type; the message says what is allowed.
+        ValueError: An option has a value that is not allowed.
+    """
+    options = _validate(
+        context_type=context_type,
+        operation=operation,
+        reraise=reraise,
+        capture_args=capture_args,
+        tags=tags,
+        sink=sink,
+        ignore=ignore,
+        level=level,
+    )
+
+    def decorator(f: Callable[P, R]) -> Callable[P, R]:
+        if not get_config().enabled:
+            return f
+        return _decorate(f, options, default)  # type: ignore[no-any-return]
+
+    if func is not None:
+        return decorator(func)
+    return decorator
+
+
+def _validate(
+    *,
+    context_type: object,
+    operation: object,
+    reraise: object,
+    capture_args: object,
+    tags: object,
+    sink: object,
+    ignore: object,
+    level: object,
+) -> dict[str, Any]:
+    where = "@auto_capture_errors"
+    for name, value in (("context_type", context_type), ("operation", operation)):
+        if value is not None and (not isinstance(value, str) or not value):
+            raise TypeError(f"{where}({name}=...) must be a non-empty str or None, got {value!r}")
+    if not isinstance(reraise, bool):
+        raise TypeError(f"{where}(reraise=...) must be True or False, got {reraise!r}")
+    names: bool | frozenset[str]
+    if isinstance(capture_args, bool):
+        names = capture_args
+    elif isinstance(capture_args, str) or not isinstance(capture_args, Iterable):
+        raise TypeError(
+            f"{where}(capture_args=...) must be True, False or an iterable of argument "
+            f"names such as ('user_id', 'model'), got {capture_args!r}"
+        )
+    else:
+        names = frozenset(capture_args)
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"{where}(capture_args=...) names must be str, got {capture_args!r}")
+    ignore_types: tuple[type[BaseException], ...] = ()
+    ignore_predicate = None
+    if ignore is None:
+        pass
+    elif isinstance(ignore, type) and issubclass(ignore, BaseException):
+        ignore_types = (ignore,)
+    elif isinstance(ignore, tuple) and all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
+    ):
+        ignore_types = ignore
+    elif callable(ignore) and not isinstance(ignore, type):
+        ignore_predicate = ignore
+    else:
+        raise TypeError(
+            f"{where}(ignore=...) takes an exception type, a tuple of exception types or "
+            f"a predicate exc -> bool, got {ignore!r}"
+        )
+    return {
+        "context_type": context_type,
+        "operation": operation,
+        "reraise": reraise,
+        "capture_args": names,
+        "tags": check_tags(f"{where}(tags=...)", tags),
+        "sink": check_sink(f"{where}(sink=...)", sink, allow_none=True),
+        "ignore_types": ignore_types,
+        "ignore_predicate": ignore_predicate,
+        "level": check_level(f"{where}(level=...)", level),
+    }

@@ -1,0 +1,48 @@
+"""The event: what every sink receives when autocapture reports an error."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from typing import Any, Mapping
+
+__all__ = ["CapturedError"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CapturedError:
+    """One reported error, scrubbed and ready for a sink.
+
+    Everything but ``exception`` is already scrubbed and JSON-compatible, so a sink can ship
+    the fields as they are. ``exception`` is the original object, for sinks that need its
+    traceback (Sentry, logging); such sinks must scrub what they derive from it.
+    """
+
+    event_id: str
+    """32 lowercase hex characters; the same id Sentry stores."""
+    exception: BaseException
+    """The original exception object."""
+    message: str
+    """``str(exception)``, scrubbed."""
+    context_type: str
+    """``"provider"``, ``"database"``, ``"payment"``, ``"auth"``, ``"cache"``, ``"general"`` or custom."""
+    operation: str | None
+    """The operation that failed (``"insert"``, ``"charge"``...), when known."""
+    function: str
+    """Qualified name of the failing function: ``"app.db.users.get_user"``."""
+    module: str
+    """Module of the failing function."""
+    arguments: Mapping[str, Any]
+    """The call's arguments, scrubbed; never ``self`` or ``cls``."""
+    context: Mapping[str, Any]
+    """Well-known fields of the context type plus the bound context, scrubbed."""
+    tags: Mapping[str, str]
+    """At least ``context_type``, ``function``, ``module``, and ``operation`` when known."""
+    level: str
+    """``"fatal"``, ``"error"``, ``"warning"`` or ``"info"``."""
+    timestamp: datetime
+    """When the error was captured, timezone-aware UTC."""
+    handled: bool = True
+    """False when the error went on propagating (Sentry's ``mechanism.handled``)."""
+    user: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    """The user the error happened for (``id``, ``email``...), scrubbed; empty when unknown."""

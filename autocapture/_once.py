@@ -1,0 +1,70 @@
+"""Report an error once: the bookkeeping that remembers which exceptions were reported.
+
+The event id is stored on the exception object itself. Exceptions cannot be weakly
+referenced, and a registry keyed by ``id()`` would either keep them (and their frames)
+alive or hand a dead object's id to a new one; an attribute lives and dies with the
+exception, so capturing any number of distinct errors never grows memory.
+"""
+
+from __future__ import annotations
+
+__all__ = ["captured_event_id", "mark_captured", "mark_sent_to_sentry", "sentry_event_id"]
+
+_CAPTURED = "__autocapture_event_id__"
+_SENT_TO_SENTRY = "__autocapture_sentry_event_id__"
+# A chain longer than this is a cycle or an attack; either way stop walking.
+_MAX_CHAIN = 64
+
+
+def _chain_lookup(exc: BaseException, attribute: str) -> str | None:
+    current: BaseException | None = exc
+    for _ in range(_MAX_CHAIN):
+        if current is None:
+            return None
+        try:
+            found = current.__dict__.get(attribute)
+        except Exception:  # an exception class with a hostile __dict__
+            found = None
+        if isinstance(found, str):
+            return found
+        current = current.__cause__
+    return None
+
+
+def captured_event_id(exc: BaseException) -> str | None:
+    """Return the event id under which ``exc`` or its ``__cause__`` chain was reported.
+
+    Args:
+        exc: Any exception.
+
+    Returns:
+        The first event's id, or ``None`` when nothing in the chain was reported.
+    """
+    return _chain_lookup(exc, _CAPTURED)
+
+
+def sentry_event_id(exc: BaseException) -> str | None:
+    """Return the id of the Sentry event autocapture sent for ``exc`` or its causes."""
+    return _chain_lookup(exc, _SENT_TO_SENTRY)
+
+
+def _mark(exc: BaseException, attribute: str, event_id: str) -> bool:
+    try:
+        exc.__dict__[attribute] = event_id
+    except Exception:  # no __dict__ or a read-only one: the error may be reported twice
+        return False
+    return True
+
+
+def mark_captured(exc: BaseException, event_id: str) -> bool:
+    """Remember that ``exc`` was reported as ``event_id``.
+
+    Returns:
+        False when the exception cannot carry the mark (it may then be reported again).
+    """
+    return _mark(exc, _CAPTURED, event_id)
+
+
+def mark_sent_to_sentry(exc: BaseException, event_id: str) -> bool:
+    """Remember that autocapture sent ``exc`` to Sentry as ``event_id``."""
+    return _mark(exc, _SENT_TO_SENTRY, event_id)

@@ -1,0 +1,27 @@
+"""The pytest plugin registered by installing autocapture: the ``captured_errors`` fixture."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+from autocapture._capture import add_tap, remove_tap
+from autocapture._sinks import MemorySink
+
+__all__ = ["captured_errors"]
+
+
+@pytest.fixture
+def captured_errors() -> Iterator[MemorySink]:
+    """Yield a ``MemorySink`` that receives every event captured during the test.
+
+    Every event, in any thread or task, whatever sink it is meant for: that sink still
+    gets it too, except the default one (Sentry or logging), which is left quiet.
+    """
+    sink = MemorySink()
+    add_tap(sink)
+    try:
+        yield sink
+    finally:
+        remove_tap(sink)

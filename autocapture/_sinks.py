@@ -1,0 +1,229 @@
+"""Sinks: where events go. Memory (tests), logging, Sentry, and a fan-out.
+
+A sink is any object with ``emit(event)``; ``flush(timeout)`` and ``close()`` are optional.
+The capture core guards every call, so a sink may raise without hurting the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from autocapture._config import check_sink, get_config
+from autocapture._log import report_failure
+
+if TYPE_CHECKING:
+    from autocapture._event import CapturedError
+
+__all__ = ["LoggingSink", "MemorySink", "MultiSink", "SentrySink", "Sink"]
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """What the capture core needs of a sink."""
+
+    def emit(self, event: CapturedError) -> None:
+        """Deliver one event."""
+
+
+class MemorySink:
+    """Keep events in a list; the sink for tests (thread-safe)."""
+
+    def __init__(self) -> None:
+        """Start with no events."""
+        self._lock = threading.Lock()
+        self._events: list[CapturedError] = []
+
+    def emit(self, event: CapturedError) -> None:
+        """Append ``event`` to ``events``."""
+        with self._lock:
+            self._events.append(event)
+
+    @property
+    def events(self) -> list[CapturedError]:
+        """The events received so far, oldest first (a snapshot)."""
+        with self._lock:
+            return list(self._events)
+
+    def clear(self) -> None:
+        """Forget every event received so far."""
+        with self._lock:
+            self._events.clear()
+
+    def __len__(self) -> int:
+        """Return how many events were received."""
+        with self._lock:
+            return len(self._events)
+
+    def __repr__(self) -> str:
+        """Say how many events it holds, never what they say."""
+        return f"<MemorySink events={len(self)}>"
+
+
+_LEVELS = {"fatal": logging.CRITICAL, "warning": logging.WARNING, "info": logging.INFO}
+
+
+class LoggingSink:
+    """Write one log record per event, with ``exc_info`` and the event's fields in ``extra``.
+
+    The record's traceback text is pre-rendered and scrubbed, so that a formatter printing
+    ``exc_info`` cannot leak a secret held in the exception message.
+    """
+
+    def __init__(self, logger: logging.Logger | str = "autocapture", level: int = logging.ERROR):
+        """Log to ``logger`` (a ``Logger`` or a logger name).
+
+        Args:
+            logger: Where the records go.
+            level: The record level for ``"error"`` events; ``"fatal"``, ``"warning"`` and
+                ``"info"`` events use CRITICAL, WARNING and INFO.
+
+        Raises:
+            TypeError: ``logger`` is neither a ``Logger`` nor a str, or ``level`` no int.
+        """
+        if isinstance(logger, str):
+            logger = logging.getLogger(logger)
+        if not isinstance(logger, logging.Logger):
+            raise TypeError(
+                f"LoggingSink(logger=...) takes a logging.Logger or a logger name, got "
+                f"{type(logger).__name__} {logger!r}"
+            )
+        if not isinstance(level, int) or isinstance(level, bool):
+            raise TypeError(
+                f"LoggingSink(level=...) takes a logging level such as logging.ERROR, got "
+                f"{type(level).__name__} {level!r}"
+            )
+        self.logger = logger
+        self.level = level
+
+    def emit(self, event: CapturedError) -> None:
+        """Log ``event`` as one record."""
+        level = _LEVELS.get(event.level, self.level)
+        if not self.logger.isEnabledFor(level):
+            return
+        exc = event.exception
+        record = self.logger.makeRecord(
+            self.logger.name,
+            level,
+            "(autocapture)",
+            0,
+            "%s failed (%s%s): %s: %s [event %s]",
+            (
+                event.function,
+                event.context_type,
+                f", {event.operation}" if event.operation else "",
+                type(exc).__name__,
+                event.message,
+                event.event_id,
+            ),
+            (type(exc), exc, exc.__traceback__),
+            func=event.function,
+            extra={
+                "autocapture_event_id": event.event_id,
+                "autocapture_context_type": event.context_type,
+                "autocapture_operation": event.operation,
+                "autocapture_function": event.function,
+                "autocapture_module": event.module,
+                "autocapture_arguments": dict(event.arguments),
+                "autocapture_context": dict(event.context),
+                "autocapture_tags": dict(event.tags),
+                "autocapture_level": event.level,
+                "autocapture_user": dict(event.user),
+            },
+        )
+        record.exc_text = _scrubbed_traceback(exc)
+        self.logger.handle(record)
+
+    def __repr__(self) -> str:
+        """Name the logger."""
+        return f"<LoggingSink logger={self.logger.name!r}>"
+
+
+def _scrubbed_traceback(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
+    return get_config().scrubber.scrub_text(text)
+
+
+class MultiSink:
+    """Send every event to several sinks; one failing sink does not stop the others."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        """Fan out to ``sinks``, in order.
+
+        Raises:
+            TypeError: One of ``sinks`` has no ``emit`` method.
+        """
+        self.sinks: tuple[Sink, ...] = tuple(
+            check_sink(f"MultiSink argument {i}", s, allow_none=False)
+            for i, s in enumerate(sinks)
+        )
+
+    def emit(self, event: CapturedError) -> None:
+        """Emit ``event`` to each sink, reporting (not raising) each failure."""
+        for sink in self.sinks:
+            try:
+                sink.emit(event)
+            except Exception as exc:
+                report_failure(f"sink {type(sink).__name__}.emit", exc)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Flush every sink that can be flushed."""
+        for sink in self.sinks:
+            flush = getattr(sink, "flush", None)
+            if callable(flush):
+                try:
+                    flush(timeout)
+                except Exception as exc:
+                    report_failure(f"sink {type(sink).__name__}.flush", exc)
+
+    def close(self) -> None:
+        """Close every sink that can be closed."""
+        for sink in self.sinks:
+            close = getattr(sink, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as exc:
+                    report_failure(f"sink {type(sink).__name__}.close", exc)
+
+    def __repr__(self) -> str:
+        """List the sinks."""
+        return f"MultiSink({', '.join(map(repr, self.sinks))})"
+
+
+class SentrySink:
+    """Report through the real ``sentry-sdk``, using the client active at emit time.
+
+    Each event is captured with a scope of its own, merged on top of the current scopes
+    for that one event: the global, isolation and current scopes are never changed. The
+    Sentry event id is ``CapturedError.event_id``. Without an active client it does nothing.
+    """
+
+    def emit(self, event: CapturedError) -> None:
+        """Send ``event`` to Sentry."""
+        from autocapture import _sentry
+
+        _sentry.send(event)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until Sentry's transport has sent what is queued."""
+        import sentry_sdk
+
+        sentry_sdk.flush(timeout=timeout)
+
+    def __repr__(self) -> str:
+        """Say what it is."""
+        return "SentrySink()"
+
+
+def default_sink() -> Any:
+    """Return the sink used when none is configured: Sentry when active, else logging."""
+    import sentry_sdk
+
+    return _SENTRY if sentry_sdk.get_client().is_active() else _LOGGING
+
+
+_SENTRY = SentrySink()
+_LOGGING = LoggingSink()

@@ -1,0 +1,131 @@
+"""An error is reported once: nested decorators, explicit captures and cause chains."""
+
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import pytest
+
+from autocapture import auto_capture_errors, capture_error, capture_provider_error
+from autocapture.sinks import MemorySink
+
+
+@auto_capture_errors
+def inner() -> None:
+    raise ConnectionError("provider down")
+
+
+@auto_capture_errors
+def middle() -> None:
+    inner()
+
+
+@auto_capture_errors
+def outer() -> None:
+    middle()
+
+
+def test_nested_decorated_calls_make_one_event(captured_errors: MemorySink) -> None:
+    """The innermost decorated function reports; the outer ones see it was reported."""
+    with pytest.raises(ConnectionError):
+        outer()
+    [event] = captured_errors.events
+    assert event.function.endswith(".inner")
+
+
+def test_explicit_capture_of_a_captured_error_returns_the_first_id(
+    captured_errors: MemorySink,
+) -> None:
+    """capture_* of an already captured error emits nothing and returns the first event's id."""
+    try:
+        inner()
+    except ConnectionError as exc:
+        again = capture_error(exc)
+        typed = capture_provider_error(exc, provider="openrouter")
+    [event] = captured_errors.events
+    assert again == event.event_id
+    assert typed == event.event_id
+
+
+def test_error_raised_from_a_captured_one_is_the_same_report(
+    captured_errors: MemorySink,
+) -> None:
+    """An exception raised ``from`` a captured one (its __cause__ chain) emits nothing."""
+
+    @auto_capture_errors
+    def route() -> None:
+        try:
+            inner()
+        except ConnectionError as exc:
+            raise RuntimeError("503 provider unavailable") from exc
+
+    with pytest.raises(RuntimeError) as info:
+        route()
+    [event] = captured_errors.events
+    assert isinstance(event.exception, ConnectionError)
+    assert capture_error(info.value) == event.event_id
+    assert len(captured_errors.events) == 1
+
+
+def test_implicit_context_is_a_new_error(captured_errors: MemorySink) -> None:
+    """An error raised while handling another, without ``from``, is a distinct report."""
+
+    @auto_capture_errors
+    def route() -> None:
+        try:
+            inner()
+        except ConnectionError:
+            raise RuntimeError("handler bug")  # noqa: B904 - the lost chain is the point
+
+    with pytest.raises(RuntimeError):
+        route()
+    assert [type(e.exception) for e in captured_errors.events] == [ConnectionError, RuntimeError]
+
+
+def test_explicit_first_then_decorator(captured_errors: MemorySink) -> None:
+    """An error captured explicitly inside a decorated function is not reported again."""
+
+    @auto_capture_errors
+    def service() -> None:
+        try:
+            raise TimeoutError("slow")
+        except TimeoutError as exc:
+            capture_provider_error(exc, provider="openrouter", model="gpt-4")
+            raise
+
+    with pytest.raises(TimeoutError):
+        service()
+    [event] = captured_errors.events
+    assert event.context_type == "provider"
+    assert event.context["model"] == "gpt-4"
+
+
+def test_bookkeeping_keeps_no_exception_alive() -> None:
+    """Capturing 100 000 distinct errors does not grow memory once the events are dropped."""
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink, capture_args=False)
+    def fail(n: int) -> None:
+        raise ValueError("x")
+
+    def burst(count: int) -> None:
+        for n in range(count):
+            try:
+                fail(n)
+            except ValueError:
+                pass
+        sink.clear()
+
+    burst(2_000)  # warm caches
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        burst(100_000)
+        gc.collect()
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # A leak of even one exception (with its frame) per capture would be tens of MB.
+    assert after - before < 512 * 1024
