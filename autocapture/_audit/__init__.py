@@ -1,0 +1,14 @@
+"""The static audit behind ``autocapture audit``: are a code base's errors tracked?
+
+The audit parses Python files with :mod:`ast` and never imports or runs them.
+
+- ``_model``: the frozen report types (:class:`AuditReport` and its parts).
+- ``_options``: what the audit is told (layers, excludes, helper names, assumptions).
+- ``_files``: which files are read, and the layer of each.
+- ``_visitor``: one pruned walk per module that gathers the raw facts.
+- ``_engine``: files -> facts -> assumptions -> classified handlers and gaps.
+- ``_report`` and ``_sarif``: the text, JSON and SARIF 2.1.0 renderings.
+- ``cli``: the ``autocapture audit`` command line.
+
+This package imports nothing outside the standard library.
+"""
