@@ -1,0 +1,711 @@
+"""The scrubber: turns any value into a bounded, JSON-compatible copy without secrets.
+
+Every event autocapture emits passes through a `Scrubber`. It is data plus one walker:
+
+- **Key rules** (`autocapture._scrub_rules.KeyRules`): a value found under a name that
+  names a secret (`password`, `api_key`, `Authorization`, `session_id`, ...) is replaced
+  whole by `REDACTED`, whatever its type. Names are compared on words, so `max_tokens`,
+  `tokenizer`, `author` and a cache `key` are kept.
+- **Value shapes** (`autocapture._scrub_rules.TextRules`): inside every string, whatever
+  its key, secret-shaped substrings (JWTs, `Bearer` credentials, private key blocks, cloud
+  and SaaS keys, Luhn-valid card numbers, URL passwords, `password=...` assignments) are
+  replaced by `REDACTED`; the rest of the string is kept. Unless PII may be sent, email
+  and IP addresses are replaced too.
+- **The walker** copies mappings, sequences, sets, dataclasses, attrs classes, pydantic
+  models, namedtuples and plain objects field by field, never calling user code except a
+  bounded `repr` as a last resort, and bounds the result (string length, depth, items per
+  container, total size) with visible markers.
+- **Escape hatches** (`ScrubOptions`): extra key words, safe keys, extra value patterns and
+  a callback that sees every match (`ScrubMatch`) and may keep or replace it.
+
+Markers (all strings, none echoes any part of a secret):
+
+| marker | meaning |
+|---|---|
+| `[REDACTED]` | a secret (key rule, value shape, PII, user pattern) |
+| `...[truncated N chars]` | appended to a string cut at `max_string_length` |
+| `[... N more items]` | the last item of a list cut at `max_items` (or the size budget); |
+|  | in a mapping, the value of the extra key `"[...]"` |
+| `[MAX DEPTH]` | a container deeper than `max_depth` |
+| `[CYCLE]` | a container that contains itself |
+| `<bytes len=N>` | bytes, bytearray and memoryview (never dumped) |
+| `<unrepresentable T>` | an object of type `T` whose fields and `repr` both failed |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import decimal
+import enum
+import functools
+import re
+import types
+import uuid
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import PurePath
+from typing import Any, Callable, Final, Optional, Union
+
+from autocapture._scrub_rules import KeyRules, Span, TextRules, is_card_number
+
+__all__ = ["KEEP", "REDACTED", "ScrubMatch", "ScrubOptions", "Scrubber"]
+
+REDACTED: Final = "[REDACTED]"
+"""The placeholder of every sensitive value."""
+
+MAX_DEPTH_MARKER: Final = "[MAX DEPTH]"
+CYCLE_MARKER: Final = "[CYCLE]"
+MORE_ITEMS_KEY: Final = "[...]"
+
+_SCAN_MARGIN: Final = (
+    2048  # chars scanned past `max_string_length`, so a cut never halves a secret
+)
+_BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
+_KEY_CACHE_SIZE: Final = 4096
+_REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
+_MAX_DEPTH_LIMIT: Final = 100  # stays far below the interpreter's recursion limit
+
+
+class _Keep:
+    """The type of `KEEP`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Final = _Keep()
+"""Return this from a `ScrubOptions.callback` to keep the matched value as it is."""
+
+PathT = tuple[Union[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ScrubMatch:
+    """What a `ScrubOptions.callback` receives: one sensitive thing the scrubber found."""
+
+    path: PathT
+    """Where the value is: the keys and indices from the scrubbed root, e.g.
+    `("headers", "Authorization")`; `()` for `Scrubber.scrub_text`."""
+
+    value: object
+    """For a key match, the whole original value under the key (any type); for a value
+    match, the matched substring (the secret itself, e.g. `"sk_live_..."`)."""
+
+    pattern_match: str
+    """The rule that matched, `kind:name`: `"key:password"` (a secret name), `"value:jwt"`
+    (a secret shape in a string), `"text_key:api_key"` (a `api_key=...` assignment inside
+    a string), `"pii:email"` / `"pii:ipv4"` / `"pii:ipv6"`, or `"value:extra:N"` (the
+    N-th of `ScrubOptions.extra_patterns`)."""
+
+    @property
+    def kind(self) -> str:
+        """The kind of rule: `"key"`, `"value"`, `"text_key"` or `"pii"`."""
+        return self.pattern_match.split(":", 1)[0]
+
+
+ScrubCallback = Callable[[ScrubMatch], object]
+
+
+def _check_words(name: str, value: object) -> tuple[str, ...]:
+    """Validate a sequence-of-strings option and return it as a tuple."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, AbstractSet)):
+        raise TypeError(
+            f"ScrubOptions.{name} must be a sequence of strings (e.g. a tuple), got {value!r}"
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item.strip():
+            raise TypeError(
+                f"ScrubOptions.{name} must contain non-empty strings, got {item!r} in {value!r}"
+            )
+    return items
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    """Validate an integer option in `[low, high]`."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"ScrubOptions.{name} must be an int, got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"ScrubOptions.{name} must be between {low} and {high}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ScrubOptions:
+    """The user's escape hatches and limits, passed as `configure(scrub=ScrubOptions(...))`.
+
+    Every field is validated at construction (`TypeError`/`ValueError` naming the field,
+    the value and what is allowed); sequences are stored as tuples, so options are
+    immutable and hashable.
+    """
+
+    extra_keys: Sequence[str] = ()
+    """More names that name secrets, compared on words like the defaults: `"pin_code"`
+    also redacts `pinCode` and `x-pin-code`, but not `pin_code_length`."""
+
+    safe_keys: Sequence[str] = ()
+    """Names never redacted by key rules (compared on words and verbatim, ignoring case);
+    their values are still checked for secret shapes."""
+
+    extra_patterns: Sequence[Union[str, re.Pattern[str]]] = ()
+    """More value regexes; every match, anywhere in any string, is redacted. A pattern
+    must not match the empty string."""
+
+    callback: Optional[ScrubCallback] = None
+    """Called with a `ScrubMatch` for every match. Return `None` to redact (the default
+    behaviour), `KEEP` or the match's own `value` to keep it, or a replacement: for a key
+    match any value (itself scrubbed for shapes), for a value match a `str` (anything else
+    redacts). A callback that raises redacts: the scrubber fails closed."""
+
+    max_string_length: int = 1024
+    """Longer strings are cut and end with `...[truncated N chars]` (16 to 10_000_000)."""
+
+    max_depth: int = 8
+    """Containers nested deeper become `[MAX DEPTH]` (1 to 100)."""
+
+    max_items: int = 100
+    """Items kept per container; the rest is counted in a `[... N more items]` marker
+    (1 to 1_000_000)."""
+
+    max_total_chars: int = 64_000
+    """A rough bound on the characters of one scrubbed value: once spent, strings are cut
+    and containers stop early with markers (256 to 100_000_000)."""
+
+    def __post_init__(self) -> None:
+        """Validate every field and freeze sequences into tuples."""
+        object.__setattr__(self, "extra_keys", _check_words("extra_keys", self.extra_keys))
+        object.__setattr__(self, "safe_keys", _check_words("safe_keys", self.safe_keys))
+        patterns = self.extra_patterns
+        if isinstance(patterns, (str, bytes, re.Pattern)) or not isinstance(
+            patterns, (Sequence, AbstractSet)
+        ):
+            raise TypeError(
+                "ScrubOptions.extra_patterns must be a sequence of regex strings or compiled "
+                f"str patterns, got {patterns!r}"
+            )
+        compiled = tuple(_compile_extra(pattern) for pattern in patterns)
+        object.__setattr__(self, "extra_patterns", compiled)
+        if self.callback is not None and not callable(self.callback):
+            raise TypeError(
+                f"ScrubOptions.callback must be a callable or None, got {self.callback!r}"
+            )
+        _check_int("max_string_length", self.max_string_length, 16, 10_000_000)
+        _check_int("max_depth", self.max_depth, 1, _MAX_DEPTH_LIMIT)
+        _check_int("max_items", self.max_items, 1, 1_000_000)
+        _check_int("max_total_chars", self.max_total_chars, 256, 100_000_000)
+
+
+def _compile_extra(pattern: object) -> re.Pattern[str]:
+    """Compile one extra pattern, refusing bytes patterns and empty matches."""
+    if isinstance(pattern, re.Pattern):
+        if not isinstance(pattern.pattern, str):
+            raise TypeError(
+                f"ScrubOptions.extra_patterns must hold str patterns, got bytes {pattern!r}"
+            )
+        compiled: re.Pattern[str] = pattern
+    elif isinstance(pattern, str):
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(
+                f"ScrubOptions.extra_patterns has an invalid regex {pattern!r}: {exc}"
+            ) from None
+    else:
+        raise TypeError(
+            "ScrubOptions.extra_patterns must hold regex strings or compiled str patterns, "
+            f"got {pattern!r}"
+        )
+    if compiled.fullmatch("") is not None:
+        raise ValueError(
+            f"ScrubOptions.extra_patterns must not match the empty string: {compiled.pattern!r}"
+        )
+    return compiled
+
+
+class Scrubber:
+    """Compiled from options once (regexes, key word sets); cheap to call; thread-safe.
+
+    A scrubber holds no per-call state: each call walks with its own small state object,
+    and the key classifier is a thread-safe `functools.lru_cache`.
+    """
+
+    def __init__(self, options: Optional[ScrubOptions] = None, *, send_pii: bool = False) -> None:
+        """Compile the rules.
+
+        Args:
+            options: Escape hatches and limits; `ScrubOptions()` when None.
+            send_pii: When False (the default) email and IP addresses inside strings are
+                replaced by `REDACTED`; when True they are kept.
+
+        Raises:
+            TypeError: `options` is not a `ScrubOptions`.
+        """
+        if options is None:
+            options = ScrubOptions()
+        if not isinstance(options, ScrubOptions):
+            raise TypeError(f"options must be a ScrubOptions or None, got {options!r}")
+        self.options: Final = options
+        self.send_pii: Final = bool(send_pii)
+        key_rules = KeyRules(options.extra_keys, options.safe_keys)
+        self._classify: Callable[[str], Optional[str]] = functools.lru_cache(
+            maxsize=_KEY_CACHE_SIZE
+        )(key_rules.match)
+        self._text = TextRules(
+            pii=not self.send_pii,
+            classify=self._classify,
+            name_endings=key_rules.endings(),
+            extra_patterns=options.extra_patterns,  # type: ignore[arg-type]  # compiled in __post_init__
+        )
+        self._callback = options.callback
+
+    def __repr__(self) -> str:
+        return f"Scrubber({self.options!r}, send_pii={self.send_pii!r})"
+
+    def is_sensitive_key(self, key: str) -> bool:
+        """Tell whether a name names a secret (memoised).
+
+        Args:
+            key: An argument name, dict key, attribute name or header name.
+
+        Returns:
+            True when a value found under this name is redacted whole.
+        """
+        try:
+            return self._classify(key) is not None
+        except Exception:
+            return True  # fail closed
+
+    def scrub(self, value: object, *, key: Optional[str] = None) -> Any:
+        """Return a scrubbed, bounded, JSON-compatible copy of a value; never raises.
+
+        Args:
+            value: Anything. It is never mutated.
+            key: The name the value was found under (an argument or header name), so that
+                `scrub("x", key="api_key") == REDACTED`.
+
+        Returns:
+            A new value made of dicts with str keys, lists, str, int, float, bool and None.
+        """
+        try:
+            walk = _Walk(self)
+            if key is not None:
+                return walk.item(str(key), value, None, 0)
+            return walk.value(value, None, 0)
+        except Exception:
+            return REDACTED
+
+    def scrub_mapping(self, mapping: Mapping[str, object]) -> dict[str, Any]:
+        """Scrub a mapping whose keys are names (arguments, headers, contexts); never raises.
+
+        Args:
+            mapping: Any mapping; non-str keys are converted to str.
+
+        Returns:
+            A new dict; values under secret names are `REDACTED`.
+        """
+        try:
+            walk = _Walk(self)
+            result = walk.value(mapping, None, 0)
+        except Exception:
+            return {MORE_ITEMS_KEY: REDACTED}
+        if isinstance(result, dict):
+            return result
+        return {MORE_ITEMS_KEY: result}  # not a mapping after all (e.g. a cycle marker)
+
+    def scrub_text(self, text: str) -> str:
+        """Replace secret shapes (and PII unless allowed) inside a text; never raises.
+
+        Meant for exception messages and log lines: the text is not truncated, and only
+        the secrets are replaced (`"token sk_live_... expired"` -> `"token [REDACTED]
+        expired"`).
+
+        Args:
+            text: Any string (a non-str is converted with a bounded `repr` first).
+
+        Returns:
+            The text with every match replaced.
+        """
+        obj: object = text  # callers may break the type contract; never raise for it
+        try:
+            return _Walk(self).text(
+                obj if isinstance(obj, str) else _safe_repr(obj, 1_000_000), None
+            )
+        except Exception:
+            return REDACTED
+
+
+def _type_name(obj: object) -> str:
+    """`module.QualName` of an object's type, without calling user code."""
+    cls = type(obj)
+    module = getattr(cls, "__module__", None)
+    qualname = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "object")
+    if isinstance(module, str) and module != "builtins":
+        return f"{module}.{qualname}"
+    return str(qualname)
+
+
+def _safe_repr(obj: object, limit: int) -> str:
+    """`repr(obj)` cut to `limit` chars, or an `<unrepresentable T>` marker if it fails."""
+    try:
+        text = repr(obj)
+    except Exception:
+        return f"<unrepresentable {_type_name(obj)}>"
+    return text[:limit]
+
+
+_SCALAR_TO_STR: Final = (dt.datetime, dt.date, dt.time)
+_OPAQUE: Final = (
+    type,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.ModuleType,
+    functools.partial,
+    BaseException,
+)
+
+
+class _Walk:
+    """One scrub call: the limits, the remaining size budget and the containers on the path.
+
+    Paths are built lazily as `(parent, key)` pairs, and only when a callback needs them.
+    """
+
+    __slots__ = (
+        "budget",
+        "callback",
+        "classify",
+        "max_depth",
+        "max_items",
+        "max_str",
+        "on_path",
+        "spans",
+    )
+
+    def __init__(self, scrubber: Scrubber) -> None:
+        options = scrubber.options
+        self.classify = scrubber._classify  # noqa: SLF001 - the walker is the scrubber's
+        self.spans: Callable[[str], list[Span]] = scrubber._text.spans  # noqa: SLF001
+        self.callback = scrubber._callback  # noqa: SLF001
+        self.max_str = options.max_string_length
+        self.max_depth = options.max_depth
+        self.max_items = options.max_items
+        self.budget = options.max_total_chars
+        self.on_path: set[int] = set()
+
+    # -- paths and callbacks ----------------------------------------------------------
+
+    @staticmethod
+    def flat(path: object) -> PathT:
+        """Turn a `(parent, key)` chain into a tuple path."""
+        parts: list[Union[str, int]] = []
+        node = path
+        while isinstance(node, tuple):
+            node, part = node
+            parts.append(part)
+        parts.reverse()
+        return tuple(parts)
+
+    def ask(self, path: object, value: object, rule: str) -> object:
+        """Ask the callback about a match; None means redact, KEEP means keep."""
+        callback = self.callback
+        if callback is None:
+            return None
+        try:
+            answer = callback(ScrubMatch(self.flat(path), value, rule))
+        except Exception:
+            return None  # fail closed
+        if answer is value or answer is KEEP:
+            return KEEP
+        return answer
+
+    # -- strings ------------------------------------------------------------------------
+
+    def text(self, text: str, path: object) -> str:
+        """Replace the secret spans of a text (no truncation)."""
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts: list[str] = []
+        last = 0
+        for start, end, rule in spans:
+            parts.append(text[last:start])
+            replacement = REDACTED
+            if self.callback is not None:
+                answer = self.ask(path, text[start:end], rule)
+                if answer is KEEP:
+                    replacement = text[start:end]
+                elif isinstance(answer, str):
+                    replacement = answer
+            parts.append(replacement)
+            last = end
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def string(self, text: str, path: object) -> str:
+        """Scrub and bound a string value."""
+        limit = self.max_str
+        if self.budget < limit:
+            limit = max(self.budget, 16)
+        size = len(text)
+        if size <= limit:
+            out = self.text(text, path)
+            if len(out) > limit:  # a callback's replacement made it longer
+                out = out[:limit] + f"...[truncated {len(out) - limit} chars]"
+        else:
+            window = limit + _SCAN_MARGIN
+            out = self.text(text[:window], path)
+            rest = len(out) - limit + max(0, size - window)
+            if rest > 0:
+                out = out[:limit] + f"...[truncated {rest} chars]"
+        self.budget -= len(out)
+        return out
+
+    def key_text(self, key: str) -> str:
+        """Scrub a mapping key for secret shapes (a dict keyed by tokens leaks them)."""
+        if len(key) < 3:  # noqa: PLR2004 - nothing we detect is shorter
+            return key
+        return self.text(key, None) if self.spans(key) else key
+
+    # -- values -------------------------------------------------------------------------
+
+    def value(self, value: object, path: object, depth: int) -> Any:  # noqa: PLR0911
+        """Scrub any value; the fast cases come first."""
+        try:
+            cls = type(value)
+            if cls is str:
+                return self.string(value, path)  # type: ignore[arg-type]
+            if cls is int:
+                if -_BIG_INT < value < _BIG_INT:  # type: ignore[operator]
+                    return value
+                return self.integer(value, path)  # type: ignore[arg-type]
+            if cls is dict:
+                return self.mapping(value, path, depth)  # type: ignore[arg-type]
+            if cls is list or cls is tuple:
+                return self.sequence(value, path, depth)  # type: ignore[arg-type]
+            if value is None or cls is bool:
+                return value
+            if cls is float:
+                return value if value - value == 0 else str(value)  # type: ignore[operator]
+            return self.other(value, path, depth)
+        except Exception:
+            return REDACTED  # fail closed for this subtree
+
+    def integer(self, value: int, path: object) -> object:
+        """Pass an int through unless it is a Luhn-valid card number."""
+        digits = str(abs(value)) if value.bit_length() < 128 else ""  # noqa: PLR2004
+        if digits and is_card_number(digits):
+            answer = self.ask(path, value, "value:card_number")
+            if answer is KEEP:
+                return value
+            return REDACTED if answer is None else self.value(answer, path, 0)
+        return value
+
+    def item(self, key: str, value: object, path: object, depth: int) -> Any:
+        """Scrub a value found under a name: key rules first, then the value itself."""
+        child = (path, key) if self.callback is not None else None
+        label = self.classify(key)
+        if label is None:
+            return self.value(value, child, depth)
+        answer = self.ask(child, value, "key:" + label)
+        if answer is None:
+            self.budget -= len(REDACTED)
+            return REDACTED
+        return self.value(value if answer is KEEP else answer, child, depth)
+
+    def mapping(self, mapping: Mapping[Any, object], path: object, depth: int) -> Any:
+        """Scrub a mapping: keys become str, secret names redact their values."""
+        if depth >= self.max_depth:
+            return MAX_DEPTH_MARKER
+        ident = id(mapping)
+        if ident in self.on_path:
+            return CYCLE_MARKER
+        self.on_path.add(ident)
+        try:
+            items = dict.items(mapping) if isinstance(mapping, dict) else mapping.items()
+            out: dict[str, Any] = {}
+            max_items = self.max_items
+            for count, (k, v) in enumerate(items):
+                if count >= max_items or self.budget <= 0:
+                    out[MORE_ITEMS_KEY] = self.more(mapping, count)
+                    break
+                key = self.key_text(k if type(k) is str else self.key_str(k))
+                self.budget -= len(key)
+                out[key] = self.item(key, v, path, depth + 1)
+            return out
+        finally:
+            self.on_path.discard(ident)
+
+    def sequence(self, seq: Sequence[object], path: object, depth: int) -> Any:
+        """Scrub a list-like container into a list."""
+        if depth >= self.max_depth:
+            return MAX_DEPTH_MARKER
+        ident = id(seq)
+        if ident in self.on_path:
+            return CYCLE_MARKER
+        self.on_path.add(ident)
+        try:
+            out: list[Any] = []
+            track = self.callback is not None
+            max_items = self.max_items
+            for i, v in enumerate(islice(seq, max_items + 1)):
+                if i >= max_items or self.budget <= 0:
+                    out.append(self.more(seq, i))
+                    break
+                out.append(self.value(v, (path, i) if track else None, depth + 1))
+            return out
+        finally:
+            self.on_path.discard(ident)
+
+    def more(self, container: object, shown: int) -> str:
+        """The `[... N more items]` marker (N unknown when `len` fails)."""
+        try:
+            total = len(container)  # type: ignore[arg-type]
+        except Exception:
+            return "[... more items]"
+        return f"[... {max(total - shown, 0)} more items]"
+
+    def key_str(self, key: object) -> str:
+        """Convert a non-str mapping key to str without trusting its `__str__`."""
+        if key is None or type(key) in (int, float, bool):
+            return str(key)
+        if isinstance(key, enum.Enum):
+            return self.key_str(key.value)
+        if isinstance(key, (bytes, bytearray, memoryview)):
+            return self.bytes_marker(key)
+        if isinstance(key, (int, float)):
+            return str(float(key) if isinstance(key, float) else int(key))
+        if isinstance(key, str):
+            return str.__str__(key)
+        return _safe_repr(key, self.max_str)
+
+    @staticmethod
+    def bytes_marker(value: Union[bytes, bytearray, memoryview]) -> str:
+        """Summarise binary data without showing it."""
+        size = value.nbytes if isinstance(value, memoryview) else len(value)
+        return f"<{type(value).__name__} len={size}>"
+
+    def other(self, value: object, path: object, depth: int) -> Any:  # noqa: C901, PLR0911, PLR0912
+        """Scrub the rarer kinds of values."""
+        if isinstance(value, enum.Enum):
+            return self.value(value.value, path, depth)
+        if isinstance(value, str):  # a str subclass: its data, not its methods
+            return self.string(str.__str__(value), path)
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return self.value(int(value), path, depth)
+        if isinstance(value, float):
+            return self.value(float(value), path, depth)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return self.bytes_marker(value)
+        if isinstance(value, _SCALAR_TO_STR):
+            return self.string(value.isoformat(), path)
+        if isinstance(value, (uuid.UUID, decimal.Decimal, PurePath)):
+            return self.string(str(value), path)
+        if isinstance(value, tuple) and isinstance(getattr(type(value), "_fields", None), tuple):
+            return self.fields(value, zip(type(value)._fields, value), path, depth, typed=False)  # type: ignore[attr-defined]
+        if isinstance(value, Mapping):
+            return self.mapping(value, path, depth)
+        if isinstance(value, (list, tuple, Sequence)):
+            return self.sequence(value, path, depth)
+        if isinstance(value, (set, frozenset, AbstractSet)):
+            return self.unordered(value, path, depth)
+        if isinstance(value, _OPAQUE):
+            return self.string(_safe_repr(value, _REPR_LIMIT), path)
+        try:
+            fields = self.field_items(value)
+        except Exception:  # a hostile `__dict__`, field or descriptor: fall back to repr
+            fields = None
+        if fields is not None:
+            return self.fields(value, fields[0], path, depth, typed=fields[1])
+        return self.string(_safe_repr(value, _REPR_LIMIT), path)
+
+    def unordered(self, value: AbstractSet[object], path: object, depth: int) -> Any:
+        """Scrub a set into a list sorted by the scrubbed items' repr (deterministic)."""
+        if depth >= self.max_depth:
+            return MAX_DEPTH_MARKER
+        ident = id(value)
+        if ident in self.on_path:
+            return CYCLE_MARKER
+        self.on_path.add(ident)
+        try:
+            track = self.callback is not None
+            items = list(islice(value, self.max_items + 1))
+            extra = len(items) > self.max_items
+            out = [
+                self.value(v, (path, i) if track else None, depth + 1)
+                for i, v in enumerate(items[: self.max_items])
+            ]
+            out.sort(key=repr)  # scrubbed items are plain data: repr is safe and cheap
+            if extra:
+                out.append(self.more(value, self.max_items))
+            return out
+        finally:
+            self.on_path.discard(ident)
+
+    @staticmethod
+    def field_items(value: object) -> Optional[tuple[Any, bool]]:
+        """The (name, value) pairs of a structured object, and whether to add `__type__`.
+
+        Dataclasses, attrs classes and pydantic models give their declared fields (read
+        from the instance, so no validator or property runs); other objects their
+        `__dict__`. None when the object has neither.
+        """
+        cls = type(value)
+        if dataclasses.is_dataclass(cls):
+            names = [f.name for f in dataclasses.fields(cls)]
+            return [(n, getattr(value, n)) for n in names if hasattr(value, n)], False
+        attrs_fields = getattr(cls, "__attrs_attrs__", None)
+        if isinstance(attrs_fields, tuple):
+            pairs = [
+                (n, getattr(value, n))
+                for a in attrs_fields
+                if isinstance(n := getattr(a, "name", None), str) and hasattr(value, n)
+            ]
+            return pairs, False
+        pydantic_fields = getattr(cls, "__pydantic_fields__", None)
+        if isinstance(pydantic_fields, dict):
+            data = object.__getattribute__(value, "__dict__")
+            pairs = [(n, data[n]) for n in pydantic_fields if n in data]
+            extra = getattr(value, "__pydantic_extra__", None)
+            if isinstance(extra, dict):
+                pairs.extend(extra.items())
+            return pairs, False
+        try:
+            data = object.__getattribute__(value, "__dict__")
+        except AttributeError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return list(data.items()), True
+
+    def fields(self, value: object, pairs: Any, path: object, depth: int, *, typed: bool) -> Any:
+        """Scrub an object's fields as a mapping (optionally tagged with `__type__`)."""
+        if depth >= self.max_depth:
+            return MAX_DEPTH_MARKER
+        ident = id(value)
+        if ident in self.on_path:
+            return CYCLE_MARKER
+        # A type named like a secret (`SecretStr`, `AccessToken`) is redacted whole.
+        if self.classify(type(value).__name__) is not None:
+            answer = self.ask(path, value, "key:" + str(self.classify(type(value).__name__)))
+            if answer is None:
+                return REDACTED
+        self.on_path.add(ident)
+        try:
+            out: dict[str, Any] = {"__type__": _type_name(value)} if typed else {}
+            for count, (k, v) in enumerate(pairs):
+                if count >= self.max_items or self.budget <= 0:
+                    out[MORE_ITEMS_KEY] = f"[... {len(pairs) - count} more items]"
+                    break
+                key = k if type(k) is str else self.key_str(k)
+                self.budget -= len(key)
+                out[key] = self.item(key, v, path, depth + 1)
+            return out
+        finally:
+            self.on_path.discard(ident)
