@@ -6,7 +6,7 @@ Each subcommand's module is imported only when that subcommand runs.
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["main"]
 
@@ -51,8 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return audit_main(rest)
     print(
-        f"autocapture: unknown command {command!r}; choose 'demo' or 'audit' "
-        "(autocapture --help)",
+        f"autocapture: unknown command {command!r}; choose 'demo' or 'audit' (autocapture --help)",
         file=sys.stderr,
     )
     return 2

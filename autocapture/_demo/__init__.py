@@ -1,0 +1,1 @@
+"""``autocapture demo``: a small example service whose failures autocapture reports."""
