@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from autocapture._capture import LEVELS, emit_error
 from autocapture._config import check_sink, get_config
@@ -28,7 +29,7 @@ def check_level(where: str, level: object) -> str:
     """
     if level not in LEVELS:
         raise ValueError(f"{where} must be one of {', '.join(map(repr, LEVELS))}; got {level!r}")
-    return level  # type: ignore[return-value]  # membership proved it is one of the strings
+    return level
 
 
 def check_tags(where: str, tags: object) -> dict[str, str]:
@@ -68,9 +69,12 @@ def _capture(
     level: str,
     sink: Sink | None = None,
 ) -> str | None:
-    if not isinstance(exc, BaseException):
+    # The annotations are not enforced at run time: check what users actually pass.
+    exc_object: object = exc
+    if not isinstance(exc_object, BaseException):
         raise TypeError(f"{where}() takes an exception, got {type(exc).__name__} {exc!r}")
-    if not isinstance(context_type, str) or not context_type:
+    type_object: object = context_type
+    if not (isinstance(type_object, str) and type_object):
         raise TypeError(f"{where}(context_type=...) must be a non-empty str, got {context_type!r}")
     all_tags = check_tags(f"{where}(tags=...)", tags)
     check_level(f"{where}(level=...)", level)

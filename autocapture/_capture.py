@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextvars
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from autocapture import _sentry
-from autocapture._config import get_config, current_sink
+from autocapture._config import current_sink, get_config
 from autocapture._context import bound_context
 from autocapture._event import CapturedError
 from autocapture._log import report_failure
@@ -24,7 +25,12 @@ from autocapture._sinks import Sink, default_sink
 __all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
 
 LEVELS = ("fatal", "error", "warning", "info")
-_USER_FIELDS = {"user_id": "id", "email": "email", "username": "username", "ip_address": "ip_address"}
+_USER_FIELDS = {
+    "user_id": "id",
+    "email": "email",
+    "username": "username",
+    "ip_address": "ip_address",
+}
 
 # True while a sink is emitting in this thread or task: a sink that calls decorated code
 # which fails must not start another capture, or a failing sink would recurse forever.
@@ -57,7 +63,7 @@ def is_intentional_http_error(exc: BaseException) -> bool:
     return isinstance(status, int) and not isinstance(status, bool) and status < 500  # noqa: PLR2004
 
 
-def emit_error(
+def emit_error(  # noqa: C901 - one guarded sequence; splitting it would hide the guards
     exc: BaseException,
     *,
     context_type: str,

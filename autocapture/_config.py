@@ -10,7 +10,8 @@ import contextlib
 import contextvars
 import dataclasses
 import threading
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from autocapture._infer import DEFAULT_RULES, Rules, merge_rules
 from autocapture._scrub import Scrubber, ScrubOptions

@@ -107,10 +107,10 @@ class _Plan:
     def _infer(self) -> None:
         config = get_config()
         self.generation = config.generation
-        # The last part of the qualname is the function; the class name says little.
+        # The whole qualname: a class name (``OpenRouterClient.make_request``) is a signal.
         self.inference: Inference = infer(
             self.module,
-            self.qualname.rsplit(".", 1)[-1],
+            self.qualname,
             config.rules,
             context_type=self.explicit_context_type,
             operation=self.explicit_operation,
@@ -125,8 +125,7 @@ class _Plan:
         """
         try:
             if (
-                isinstance(exc, _NEVER)
-                or isinstance(exc, self.ignore_types)
+                isinstance(exc, (*_NEVER, *self.ignore_types))
                 or is_intentional_http_error(exc)
                 or (self.ignore_predicate is not None and self.ignore_predicate(exc))
             ):
@@ -141,7 +140,11 @@ class _Plan:
             inference = self.inference
             arguments = self._arguments(args, kwargs)
             context = context_fields(
-                inference.context_type, arguments, provider=inference.provider
+                inference.context_type,
+                arguments,
+                provider=inference.provider,
+                operation=inference.operation,
+                rules=get_config().rules,
             )
             if inference.operation and inference.context_type != "general":
                 context.setdefault("operation", inference.operation)
@@ -251,7 +254,9 @@ def _make_generator(func: Callable[..., Any], plan: _Plan, default: Any) -> Call
 
 
 def _make_async_generator(
-    func: Callable[..., Any], plan: _Plan, default: Any
+    func: Callable[..., Any],
+    plan: _Plan,
+    default: Any,  # noqa: ARG001 - an async generator cannot return a value
 ) -> Callable[..., Any]:
     handle = plan.handle
     reraise = plan.reraise
@@ -267,7 +272,7 @@ def _make_async_generator(
                 except GeneratorExit:
                     await agen.aclose()
                     raise
-                except BaseException as thrown:  # noqa: BLE001 - athrow forwards anything
+                except BaseException as thrown:
                     value = await agen.athrow(thrown)
                 else:
                     value = await (agen.__anext__() if sent is None else agen.asend(sent))
@@ -292,8 +297,8 @@ _FACTORIES = {
 def _kind(func: Any) -> str:
     target = func
     if not (inspect.isfunction(target) or inspect.ismethod(target)):
-        call = getattr(type(func), "__call__", None)  # callable objects: look at __call__
-        target = call if call is not None else func
+        # Callable objects: the kind is that of their __call__.
+        target = type(func).__call__
     if inspect.isasyncgenfunction(target):
         return "async_generator"
     if inspect.iscoroutinefunction(target):
@@ -306,7 +311,7 @@ def _kind(func: Any) -> str:
 def _call_core(core: Callable[..., Any]) -> Callable[..., Any]:
     # wrapt keeps the object's behaviour (isinstance, attributes, descriptor binding);
     # ``core`` is our thin wrapper around the object's own call.
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+    def wrapper(_wrapped: Any, _instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
         return core(*args, **kwargs)
 
     return wrapper
@@ -418,7 +423,7 @@ def auto_capture_errors(
     return decorator
 
 
-def _validate(
+def _validate(  # noqa: C901 - one flat check per option reads better than helpers
     *,
     context_type: object,
     operation: object,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["CapturedError"]
 
@@ -25,7 +26,7 @@ class CapturedError:
     message: str
     """``str(exception)``, scrubbed."""
     context_type: str
-    """``"provider"``, ``"database"``, ``"payment"``, ``"auth"``, ``"cache"``, ``"general"`` or custom."""
+    """One of the built-in context types (``"provider"``, ``"database"``...) or a custom one."""
     operation: str | None
     """The operation that failed (``"insert"``, ``"charge"``...), when known."""
     function: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -36,7 +37,7 @@ def report_failure(what: str, exc: BaseException) -> None:
             # Forget the oldest kinds so that a flood of distinct failures stays bounded.
             for stale in sorted(_last_reported, key=lambda k: _last_reported[k][0])[:512]:
                 del _last_reported[stale]
-    try:
+    with contextlib.suppress(Exception):  # logging itself failed: nowhere left to report
         logger.warning(
             "autocapture failed at %s: %s: %s%s; the user's error is unaffected",
             what,
@@ -44,8 +45,6 @@ def report_failure(what: str, exc: BaseException) -> None:
             _safe_str(exc),
             f" ({suppressed} similar failures suppressed)" if suppressed else "",
         )
-    except Exception:  # noqa: S110 - logging itself failed; there is nowhere left to report
-        pass
 
 
 def _safe_str(exc: BaseException) -> str:

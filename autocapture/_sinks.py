@@ -72,7 +72,9 @@ class LoggingSink:
     ``exc_info`` cannot leak a secret held in the exception message.
     """
 
-    def __init__(self, logger: logging.Logger | str = "autocapture", level: int = logging.ERROR):
+    def __init__(
+        self, logger: logging.Logger | str = "autocapture", level: int = logging.ERROR
+    ) -> None:
         """Log to ``logger`` (a ``Logger`` or a logger name).
 
         Args:
@@ -90,7 +92,7 @@ class LoggingSink:
                 f"LoggingSink(logger=...) takes a logging.Logger or a logger name, got "
                 f"{type(logger).__name__} {logger!r}"
             )
-        if not isinstance(level, int) or isinstance(level, bool):
+        if isinstance(level, bool) or not isinstance(level, int):
             raise TypeError(
                 f"LoggingSink(level=...) takes a logging level such as logging.ERROR, got "
                 f"{type(level).__name__} {level!r}"
@@ -156,8 +158,7 @@ class MultiSink:
             TypeError: One of ``sinks`` has no ``emit`` method.
         """
         self.sinks: tuple[Sink, ...] = tuple(
-            check_sink(f"MultiSink argument {i}", s, allow_none=False)
-            for i, s in enumerate(sinks)
+            check_sink(f"MultiSink argument {i}", s, allow_none=False) for i, s in enumerate(sinks)
         )
 
     def emit(self, event: CapturedError) -> None:

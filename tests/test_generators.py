@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from typing import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -84,7 +84,7 @@ def test_return_value_is_forwarded() -> None:
     @auto_capture_errors
     def inner() -> Iterator[int]:
         yield 1
-        return 42  # noqa: B901 - the return value is what is tested
+        return 42
 
     def outer() -> Iterator[int]:
         result = yield from inner()

@@ -128,7 +128,7 @@ def test_multi_sink_continues_after_a_failing_sink() -> None:
 
 def test_multi_sink_rejects_non_sinks() -> None:
     """MultiSink says which argument is not a sink."""
-    with pytest.raises(TypeError, match="MultiSink argument 1 must be a sink"):
+    with pytest.raises(TypeError, match=r"MultiSink argument 1 must be a sink"):
         MultiSink(MemorySink(), "not a sink")  # type: ignore[arg-type]
 
 
@@ -202,7 +202,7 @@ def test_logging_sink_output_has_no_secret_even_in_the_traceback() -> None:
 
 def test_logging_sink_validates_its_arguments() -> None:
     """Bad logger or level values are rejected with a clear message."""
-    with pytest.raises(TypeError, match="logging.Logger or a logger name"):
+    with pytest.raises(TypeError, match=r"logging\.Logger or a logger name"):
         LoggingSink(logger=42)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="logging level"):
         LoggingSink(level="ERROR")  # type: ignore[arg-type]
