@@ -1,0 +1,15 @@
+"""Background work whose errors reach the tracker: asyncio tasks and uncaught-error hooks.
+
+``create_task(coro)`` starts an asyncio task whose failure is captured when it happens;
+``install_hooks()`` / ``uninstall_hooks()`` route the uncaught errors of threads, of the
+main thread and of asyncio loops to the sinks, chaining the hooks already in place.
+Decorated functions need nothing more to work as FastAPI/Starlette background tasks,
+``concurrent.futures`` jobs and Celery tasks (put ``@auto_capture_errors`` under
+``@app.task``). Nothing here imports Celery or Starlette.
+"""
+
+from __future__ import annotations
+
+from autocapture._tasks import create_task
+
+__all__ = ["create_task"]
