@@ -272,13 +272,15 @@ def _is_descriptor_use(
 # positions with its character-set prefix scan instead of trying every branch at every
 # character. Prefixes that come before the anchor (`sk` in `sk_live_`) are checked with a
 # fixed-width lookbehind; `back` says how many characters before the anchor belong to the
-# secret. `edge` asks for the character before the secret not to be alphanumeric.
+# secret. `edge` asks for the character before the secret not to be alphanumeric: only for
+# short prefixes that also begin ordinary words (`task-...`, `the_...`); distinctive
+# prefixes are found even when glued to a word, so that no part of them leaks.
 #
 # (anchor, rule, rest of the pattern, back, edge)
 _Shape = tuple[str, str, str, int, bool]
 
 _SHAPES: Final[tuple[_Shape, ...]] = (
-    ("J", "jwt", r"(?<=eyJ)[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?", 2, True),
+    ("J", "jwt", r"(?<=eyJ)[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?", 2, False),
     ("B", "http_credentials", r"(?i:earer|asic)[ \t]+(?P<cred>[A-Za-z0-9._~+/-]{8,}=*)", 0, True),
     ("b", "http_credentials", r"(?i:earer|asic)[ \t]+(?P<cred>[A-Za-z0-9._~+/-]{8,}=*)", 0, True),
     (
@@ -292,16 +294,16 @@ _SHAPES: Final[tuple[_Shape, ...]] = (
         False,
     ),
     ("-", "openai_key", r"(?<=sk-)[A-Za-z0-9_-]{20,}", 2, True),
-    ("-", "gitlab_token", r"(?<=glpat-)[A-Za-z0-9_-]{16,}", 5, True),
-    ("-", "slack_token", r"(?<=xox[abposr]-)[A-Za-z0-9-]{10,}", 4, True),
-    ("-", "slack_token", r"(?<=xapp-)\d-[A-Za-z0-9-]{10,}", 4, True),
+    ("-", "gitlab_token", r"(?<=glpat-)[A-Za-z0-9_-]{16,}", 5, False),
+    ("-", "slack_token", r"(?<=xox[abposr]-)[A-Za-z0-9-]{10,}", 4, False),
+    ("-", "slack_token", r"(?<=xapp-)\d-[A-Za-z0-9-]{10,}", 4, False),
     ("-", "xai_key", r"(?<=xai-)[A-Za-z0-9]{20,}", 3, True),
     ("-", "perplexity_key", r"(?<=pplx-)[A-Za-z0-9]{20,}", 4, True),
-    ("-", "pypi_token", r"(?<=pypi-)AgE[A-Za-z0-9_-]{16,}", 4, True),
-    ("_", "stripe_key", r"(?<=[sr]k_)(?:live|test)_[A-Za-z0-9]{10,}", 2, True),
-    ("_", "stripe_webhook_secret", r"(?<=whsec_)[A-Za-z0-9+/=]{16,}", 5, True),
-    ("_", "github_token", r"(?<=gh[pousr]_)[A-Za-z0-9]{20,}", 3, True),
-    ("_", "github_token", r"(?<=github_)pat_[A-Za-z0-9_]{20,}", 6, True),
+    ("-", "pypi_token", r"(?<=pypi-)AgE[A-Za-z0-9_-]{16,}", 4, False),
+    ("_", "stripe_key", r"(?<=[sr]k_)(?:live|test)_[A-Za-z0-9]{10,}", 2, False),
+    ("_", "stripe_webhook_secret", r"(?<=whsec_)[A-Za-z0-9+/=]{16,}", 5, False),
+    ("_", "github_token", r"(?<=gh[pousr]_)[A-Za-z0-9]{20,}", 3, False),
+    ("_", "github_token", r"(?<=github_)pat_[A-Za-z0-9_]{20,}", 6, False),
     ("_", "groq_key", r"(?<=gsk_)[A-Za-z0-9]{20,}", 3, True),
     ("_", "huggingface_token", r"(?<=hf_)[A-Za-z0-9]{30,}", 2, True),
     ("_", "npm_token", r"(?<=npm_)[A-Za-z0-9]{30,}", 3, True),
@@ -309,16 +311,16 @@ _SHAPES: Final[tuple[_Shape, ...]] = (
     ("_", "replicate_token", r"(?<=r8_)[A-Za-z0-9]{30,}", 2, True),
     ("_", "shopify_token", r"(?<=shp(?:at|ss|ca|pa)_)[a-fA-F0-9]{32}", 5, True),
     ("_", "sentry_token", r"(?<=sntry[su]_)[A-Za-z0-9_=+/.-]{20,}", 6, True),
-    (".", "sendgrid_key", r"(?<=SG\.)[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", 2, True),
+    (".", "sendgrid_key", r"(?<=SG\.)[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}", 2, False),
     (".", "google_oauth_token", r"(?<=ya29\.)[A-Za-z0-9_-]{20,}", 4, True),
     (
         "A",
         "aws_access_key_id",
         r"(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])",
         0,
-        True,
+        False,
     ),
-    ("A", "google_api_key", r"Iza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", 0, True),
+    ("A", "google_api_key", r"Iza[0-9A-Za-z_-]{35}(?![A-Za-z0-9_-])", 0, False),
     # scheme://user:password@host -- only the password is replaced
     (":", "url_password", r"(?<=[A-Za-z0-9+.-]:)//[^\s:/@?#]*:(?P<urlpw>[^\s/?#]+)@", 0, False),
     # card numbers: 13-19 digits, optionally grouped by spaces or dashes; Luhn-checked

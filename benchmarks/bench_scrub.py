@@ -1,0 +1,149 @@
+"""Scrubbing throughput: autocapture's `Scrubber.scrub` vs logfire's scrubber.
+
+Both scrub the same realistic payload, built here: a ~20 KB chat-completion request
+(model, 20 messages, 6 tools with JSON schemas, headers with an `Authorization` bearer
+token, nested metadata and usage counters). autocapture checks key words *and* value
+shapes (JWTs, API keys, card numbers, URL passwords, PII) in every string; logfire
+checks its key/value regex. Each is run in this process, warmed up, then timed; the
+table prints the median per call, the throughput in MB/s of JSON-encoded payload, and
+the ratio of our throughput to logfire's (>= 1.0 is the target).
+
+Run: `python benchmarks/bench_scrub.py` (logfire is optional: `pip install logfire`).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from typing import Any, Callable
+
+from autocapture._scrub import Scrubber
+
+ROUNDS = 400
+WARMUP = 50
+
+
+def build_payload() -> dict[str, Any]:
+    """Build a chat-completion request of about 20 KB (JSON-encoded)."""
+    paragraph = (
+        "Could you help me refactor this function so that it handles retries with "
+        "exponential backoff? The current implementation at line 42 swallows the error and "
+        "returns None, which makes debugging hard. We deploy on 3 regions and the p99 "
+        "latency went from 180ms to 2.4s after the last release on 2024-05-14T10:22:31Z. "
+    )
+    request = "Please keep the public API unchanged, add a test for the retry path, thanks."
+    messages: list[dict[str, Any]] = [
+        {
+            "role": "user" if i % 2 == 0 else "assistant",
+            "content": paragraph * 2 + f"(turn {i}) " + request,
+            "name": None if i % 3 else f"agent-{i}",
+        }
+        for i in range(20)
+    ]
+    messages[5]["tool_calls"] = [
+        {
+            "id": "call_9a8b7c6d5e",
+            "type": "function",
+            "function": {
+                "name": "lookup_order_1",
+                "arguments": json.dumps({"order_id": "ORD-2024-000123", "include_items": True}),
+            },
+        }
+    ]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": f"lookup_order_{t}",
+                "description": "Look up an order by id and return its status, items and "
+                "shipping information.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {
+                        "order_id": {"type": "string", "description": "e.g. ORD-2024-000123."},
+                        "include_items": {"type": "boolean", "default": True},
+                        "max_results": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "region": {"type": "string", "enum": ["eu-west-1", "us-east-1"]},
+                    },
+                    "required": ["order_id"],
+                },
+            },
+        }
+        for t in range(6)
+    ]
+    return {
+        "model": "openai/gpt-4o-mini",
+        "messages": messages,
+        "tools": tools,
+        "tool_choice": "auto",
+        "temperature": 0.7,
+        "max_tokens": 1024,
+        "stream": False,
+        "headers": {
+            "Authorization": "Bearer " + "abcDEF123456" * 4,
+            "Content-Type": "application/json",
+            "User-Agent": "openai-python/1.30.1",
+            "X-Request-Id": "7f3c2b1a-9d8e-4f6a-b5c4-3e2d1f0a9b8c",
+            "HTTP-Referer": "https://example.com/app",
+            "X-Title": "Acme Chat",
+        },
+        "metadata": {
+            "user_id": "u-12345",
+            "session_count": 3,
+            "trace": {
+                "span_id": "a1b2c3d4e5f60718",
+                "parent": {"service": "gateway", "version": "2.3.1", "region": "eu-west-1"},
+            },
+            "usage": {"prompt_tokens": 1523, "completion_tokens": 377, "total_tokens": 1900},
+            "tags": ["prod", "chat", "beta"],
+        },
+    }
+
+
+def median_seconds(func: Callable[[], object]) -> float:
+    """Median wall time of one call, after a warm-up."""
+    for _ in range(WARMUP):
+        func()
+    times = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    payload = build_payload()
+    size = len(json.dumps(payload).encode())
+    ours = Scrubber()  # default limits: nothing in this payload is cut
+    result = ours.scrub(payload)
+    assert result["headers"]["Authorization"] == "[REDACTED]"
+    assert result["max_tokens"] == 1024
+    assert result["messages"] == payload["messages"]  # nothing cut, nothing lost
+    ours_pii = Scrubber(send_pii=True)
+    rows: list[tuple[str, float]] = [
+        ("autocapture Scrubber.scrub", median_seconds(lambda: ours.scrub(payload))),
+        (
+            "autocapture Scrubber.scrub (send_pii=True)",
+            median_seconds(lambda: ours_pii.scrub(payload)),
+        ),
+    ]
+    try:
+        from logfire._internal.scrubbing import Scrubber as LogfireScrubber
+    except ImportError:
+        logfire_time = None
+    else:
+        theirs = LogfireScrubber(None)
+        logfire_time = median_seconds(lambda: theirs.scrub_value(("attributes",), payload))
+        rows.append(("logfire Scrubber.scrub_value", logfire_time))
+
+    print(f"payload: {size:,} bytes of JSON; median of {ROUNDS} rounds")
+    print(f"{'scrubber':<44} {'median':>10} {'MB/s':>8} {'vs logfire':>11}")
+    for name, seconds in rows:
+        ratio = f"{logfire_time / seconds:.2f}x" if logfire_time else "n/a"
+        print(f"{name:<44} {seconds * 1e6:>8.1f}us {size / seconds / 1e6:>8.2f} {ratio:>11}")
+
+
+if __name__ == "__main__":
+    main()
