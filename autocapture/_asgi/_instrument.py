@@ -1,0 +1,227 @@
+"""``instrument(app)``: the one-call setup for Starlette and FastAPI applications.
+
+Two things, both in place:
+
+* the middleware, outermost among the user middlewares (inside Starlette's
+  ``ServerErrorMiddleware``, so it sees an unhandled error before the 500 is sent);
+* exception handlers. Starlette and FastAPI turn an ``HTTPException`` into a response
+  inside the route (``wrap_app_handling_exceptions``), so no middleware ever sees it. The
+  handlers are wrapped when the middleware stack is built (the first request), which
+  also covers handlers the user registers after ``instrument``: the HTTPException handler
+  (the user's, or the framework's default when there is none) and status handlers of 5xx
+  capture errors of status >= 500, with their cause chain, then answer exactly as before;
+  any other exception handler captures when the response it returns is a 5xx.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from autocapture._asgi._middleware import (
+    AutoCaptureMiddleware,
+    capture_request_error,
+    context_for,
+)
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+
+__all__ = ["instrument"]
+
+AppT = TypeVar("AppT", bound="Starlette")
+Handler = Callable[..., Any]
+
+_INSTRUMENTED = "_autocapture_instrumented"
+_WRAPPED = "__autocapture_handler__"
+_SERVER_ERROR = 500
+# How far down the built middleware stack to look for ExceptionMiddleware.
+_MAX_DEPTH = 64
+
+
+def _import_starlette() -> Any:
+    try:
+        import starlette.applications
+    except ImportError as exc:
+        raise ImportError(
+            "autocapture.asgi.instrument() needs Starlette (or FastAPI): "
+            "pip install 'autocapture[fastapi]'"
+        ) from exc
+    return starlette.applications
+
+
+def instrument(app: AppT, **options: Any) -> AppT:
+    r"""Set a FastAPI or Starlette application up for error capture, in place.
+
+    Adds ``AutoCaptureMiddleware(**options)`` as the outermost user middleware and makes
+    the app's exception handlers capture ``HTTPException``\\s of status >= 500 (with their
+    cause chain) and exceptions other handlers turn into 5xx responses, answering exactly
+    as the handlers did. A handler registered before or after this call is kept (wrapped,
+    not replaced). Idempotent: a second call changes nothing.
+
+    Args:
+        app: A ``starlette.applications.Starlette`` (``fastapi.FastAPI``) application
+            that has not served a request yet.
+        **options: Options of ``AutoCaptureMiddleware`` (``endpoint_rules``,
+            ``user_resolver``, ``hash_key``, ``slow_request_ms``, ``sink``...).
+
+    Returns:
+        ``app`` itself.
+
+    Raises:
+        ImportError: Starlette is not installed (``pip install 'autocapture[fastapi]'``).
+        TypeError: ``app`` is not a Starlette application, or an option is invalid.
+        RuntimeError: ``app`` already started (its middleware stack is built), or it
+            already has an ``AutoCaptureMiddleware`` and options were given.
+    """
+    applications = _import_starlette()
+    if not isinstance(app, applications.Starlette):
+        raise TypeError(
+            f"instrument() takes a FastAPI or Starlette application, got "
+            f"{type(app).__name__}; wrap other ASGI apps with AutoCaptureMiddleware(app)"
+        )
+    if getattr(app, _INSTRUMENTED, False):
+        return app
+    if app.middleware_stack is not None:
+        raise RuntimeError(
+            "instrument(app) must be called before the application serves its first "
+            "request (Starlette builds its middleware stack then)"
+        )
+    present = any(_is_ours(m) for m in app.user_middleware)
+    if present and options:
+        raise RuntimeError(
+            "the application already has an AutoCaptureMiddleware: give the options to it, "
+            "not to instrument()"
+        )
+    if not present:
+        # Validate now, so that a bad option fails here rather than on the first request.
+        AutoCaptureMiddleware(_no_app, **options)
+        app.add_middleware(AutoCaptureMiddleware, **options)
+    build = app.build_middleware_stack
+
+    @functools.wraps(build)
+    def build_middleware_stack() -> Any:
+        _outermost(app)
+        _wrap_handlers(app)
+        stack = build()
+        _wrap_built_handlers(stack)
+        return stack
+
+    app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign,unused-ignore]
+    setattr(app, _INSTRUMENTED, True)
+    return app
+
+
+async def _no_app(scope: Any, receive: Any, send: Any) -> None:
+    """Stand in for an app while options are validated."""
+
+
+def _outermost(app: Starlette) -> None:
+    # Middlewares added after instrument() would otherwise wrap ours and escape it.
+    for index, middleware in enumerate(app.user_middleware):
+        if _is_ours(middleware):
+            if index:
+                app.user_middleware.insert(0, app.user_middleware.pop(index))
+            return
+
+
+def _is_ours(middleware: object) -> bool:
+    cls: object = getattr(middleware, "cls", None)
+    return cls is AutoCaptureMiddleware
+
+
+def _wrap_handlers(app: Starlette) -> None:
+    from starlette.exceptions import HTTPException
+
+    handlers = app.exception_handlers
+    if not any(isinstance(k, type) and issubclass(k, HTTPException) for k in handlers):
+        handlers[HTTPException] = _starlette_default_handler()
+    for key, handler in list(handlers.items()):
+        if getattr(handler, _WRAPPED, False) or key in (_SERVER_ERROR, Exception):
+            # 500 and Exception go to ServerErrorMiddleware: the error reaches the
+            # middleware first, propagating.
+            continue
+        if isinstance(key, int):
+            if key > _SERVER_ERROR:
+                handlers[key] = _capturing(handler, before=True)
+        elif isinstance(key, type) and issubclass(key, HTTPException):
+            handlers[key] = _capturing(handler, before=True)
+        else:
+            handlers[key] = _capturing(handler, before=False)
+
+
+def _wrap_built_handlers(stack: object) -> None:
+    # Integrations that patch ExceptionMiddleware (sentry-sdk's Starlette integration)
+    # wrap its handlers when it is built, around ours: capture first in the built
+    # instance too, so that the event that reaches Sentry is ours, with the request's
+    # tags and user (theirs is then dropped as a duplicate by the once-only rule).
+    from starlette.exceptions import HTTPException
+    from starlette.middleware.exceptions import ExceptionMiddleware
+
+    node = stack
+    for _ in range(_MAX_DEPTH):
+        if isinstance(node, ExceptionMiddleware):
+            break
+        node = getattr(node, "app", None)
+    else:
+        return
+    handlers = getattr(node, "_exception_handlers", None)
+    statuses = getattr(node, "_status_handlers", None)
+    if isinstance(handlers, dict):
+        for key, handler in list(handlers.items()):
+            if isinstance(key, type) and not getattr(handler, _WRAPPED, False):
+                before = issubclass(key, HTTPException)
+                handlers[key] = _capturing(handler, before=before)
+    if isinstance(statuses, dict):
+        for key, handler in list(statuses.items()):
+            if (
+                isinstance(key, int)
+                and key > _SERVER_ERROR
+                and not getattr(handler, _WRAPPED, False)
+            ):
+                statuses[key] = _capturing(handler, before=True)
+
+
+def _starlette_default_handler() -> Handler:
+    from starlette.middleware.exceptions import ExceptionMiddleware
+
+    # The framework's own default, bound to a throwaway instance: same status, body and
+    # headers as without autocapture, for the installed Starlette version.
+    return ExceptionMiddleware(_no_app).http_exception
+
+
+def _capturing(handler: Handler, *, before: bool) -> Handler:
+    """Wrap an exception handler so that it captures 5xx errors, then answers as before.
+
+    Args:
+        handler: The user's or the framework's handler (sync or async).
+        before: True for HTTPException handlers (capture when the exception's status is
+            >= 500, before answering); False for others (capture when the response the
+            handler returns has a status >= 500).
+    """
+    from starlette._utils import is_async_callable
+    from starlette.concurrency import run_in_threadpool
+
+    is_async = is_async_callable(handler)
+
+    async def autocapture_exception_handler(request: Request, exc: Exception) -> Any:
+        is_http = request.scope.get("type") == "http"
+        if before and is_http and _status(exc) >= _SERVER_ERROR:
+            capture_request_error(exc, context_for(request.scope), handled=True)
+        if is_async:
+            response = await handler(request, exc)
+        else:
+            response = await run_in_threadpool(handler, request, exc)
+        if not before and is_http and _status(response) >= _SERVER_ERROR:
+            capture_request_error(exc, context_for(request.scope), handled=True)
+        return response
+
+    setattr(autocapture_exception_handler, _WRAPPED, True)
+    autocapture_exception_handler.__wrapped__ = handler  # type: ignore[attr-defined]
+    return autocapture_exception_handler
+
+
+def _status(obj: object) -> int:
+    status = getattr(obj, "status_code", None)
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0

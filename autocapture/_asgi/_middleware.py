@@ -1,0 +1,281 @@
+"""The pure ASGI middleware: bind the request's context, capture what propagates out.
+
+The success path is: one ``RequestContext`` object set in a context variable (and in the
+scope, for the exception handlers ``instrument`` registers), the app call, a clock read on
+each side. Describing the request, the user, the tags and the category happens only when
+an error is captured. The middleware never sends anything itself: an error is captured
+and re-raised as is, so the server or the framework answers exactly as without it (and an
+error after the response started cannot lead to a second response).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any, Callable
+
+import sentry_sdk
+
+from autocapture._asgi._request import (
+    DEFAULT_OPTIONS,
+    Options,
+    RequestContext,
+    UserResolver,
+    request_tags,
+    route_path,
+    route_template,
+)
+from autocapture._asgi._rules import (
+    DEFAULT_ENDPOINT_RULES,
+    DEFAULT_ERROR_CATEGORIES,
+    REVENUE_CRITICAL_TYPES,
+    EndpointRule,
+    ErrorCategory,
+    check_endpoint_rules,
+    check_error_categories,
+)
+from autocapture._capture import emit_error, is_intentional_http_error
+from autocapture._config import check_sink
+from autocapture._context import _bound
+from autocapture._log import report_failure
+
+if TYPE_CHECKING:
+    from autocapture._sinks import Sink
+
+__all__ = ["SCOPE_KEY", "AutoCaptureMiddleware", "capture_request_error", "context_for"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SCOPE_KEY = "autocapture.request"
+"""Where the middleware leaves the request's ``RequestContext`` in the scope."""
+
+logger = logging.getLogger("autocapture.asgi")
+_SLOW_CATEGORY = "autocapture.slow_request"
+
+
+class AutoCaptureMiddleware:
+    r"""Capture a request's errors once, with the request, the user and tags (pure ASGI).
+
+    Captures what propagates out of the app: unhandled exceptions of routes and
+    middlewares inside it, errors of the response's background tasks (they run inside the
+    app call, after the response is sent) and errors of a streaming response after it
+    started. ``HTTPException``\\s of status 500 or more are turned into responses by the
+    framework before they reach any middleware: ``autocapture.asgi.instrument(app)``
+    registers the exception handlers that capture those. Websocket and lifespan scopes
+    pass through untouched; 4xx HTTP errors are never captured.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        endpoint_rules: Iterable[EndpointRule] = DEFAULT_ENDPOINT_RULES,
+        error_categories: Iterable[ErrorCategory] = DEFAULT_ERROR_CATEGORIES,
+        revenue_critical: Iterable[str] = REVENUE_CRITICAL_TYPES,
+        user_resolver: UserResolver | None = None,
+        hash_key: str | bytes | None = None,
+        slow_request_ms: float = 5000,
+        sink: Sink | None = None,
+        request_id_header: str = "X-Request-ID",
+    ) -> None:
+        """Wrap ``app``.
+
+        Args:
+            app: The ASGI application.
+            endpoint_rules: Path rules giving the ``endpoint_type`` tag, first match wins
+                (default ``DEFAULT_ENDPOINT_RULES``; extend with
+                ``(*mine, *DEFAULT_ENDPOINT_RULES)``).
+            error_categories: Rules giving the ``error_category`` tag, first match wins.
+            revenue_critical: Endpoint types tagged ``is_revenue_critical="true"``.
+            user_resolver: ``resolver(scope) -> mapping`` of user fields (``user_id``,
+                ``email``, ``api_key_id``...), called only when an error is captured;
+                ``scope["state"]`` (``request.state``) is read in any case.
+            hash_key: A secret for ``api_key_hash`` (HMAC-SHA256); without it the hash is
+                a truncated SHA-256 of the credential.
+            slow_request_ms: Requests slower than this leave a Sentry breadcrumb.
+            sink: A sink for this middleware's events (wins over the configured one).
+            request_id_header: The header whose value becomes ``request_id``.
+
+        Raises:
+            TypeError: An option has the wrong type; the message names it.
+            ValueError: An option has a value that is not allowed.
+        """
+        self.app = app
+        self.options = make_options(
+            endpoint_rules=endpoint_rules,
+            error_categories=error_categories,
+            revenue_critical=revenue_critical,
+            user_resolver=user_resolver,
+            hash_key=hash_key,
+            slow_request_ms=slow_request_ms,
+            sink=sink,
+            request_id_header=request_id_header,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app for one connection, capturing the errors of HTTP requests."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        options = self.options
+        context = RequestContext(scope, options, _bound.get())
+        scope[SCOPE_KEY] = context
+        # bind_context without the context manager's cost: the object describes the
+        # request only if an event is built while it is bound.
+        token = _bound.set(context)
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        except Exception as exc:
+            elapsed = time.perf_counter() - start
+            if elapsed > options.slow_request_seconds:
+                slow_request(scope, elapsed)
+            capture_request_error(exc, context, handled=False)
+            raise
+        else:
+            elapsed = time.perf_counter() - start
+            if elapsed > options.slow_request_seconds:
+                slow_request(scope, elapsed)
+        finally:
+            _bound.reset(token)
+
+
+def make_options(
+    *,
+    endpoint_rules: Iterable[EndpointRule] = DEFAULT_ENDPOINT_RULES,
+    error_categories: Iterable[ErrorCategory] = DEFAULT_ERROR_CATEGORIES,
+    revenue_critical: Iterable[str] = REVENUE_CRITICAL_TYPES,
+    user_resolver: UserResolver | None = None,
+    hash_key: str | bytes | None = None,
+    slow_request_ms: float = 5000,
+    sink: Sink | None = None,
+    request_id_header: str = "X-Request-ID",
+) -> Options:
+    """Validate the middleware's options and freeze them (see ``AutoCaptureMiddleware``).
+
+    Raises:
+        TypeError: An option has the wrong type; the message names it.
+        ValueError: An option has a value that is not allowed.
+    """
+    resolver: object = user_resolver
+    if resolver is not None and not callable(resolver):
+        raise TypeError(
+            f"user_resolver must be a callable taking the ASGI scope and returning a mapping, "
+            f"got {type(user_resolver).__name__} {user_resolver!r}"
+        )
+    given_key: object = hash_key
+    key: bytes | None
+    if given_key is None:
+        key = None
+    elif isinstance(given_key, str):
+        key = given_key.encode("utf-8")
+    elif isinstance(given_key, bytes):
+        key = given_key
+    else:
+        raise TypeError(f"hash_key must be str, bytes or None, got {type(given_key).__name__}")
+    if key is not None and not key:
+        raise ValueError("hash_key must not be empty; pass None for an unkeyed hash")
+    slow: object = slow_request_ms
+    if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not slow >= 0:
+        raise ValueError(
+            f"slow_request_ms must be a number of milliseconds >= 0, got {slow_request_ms!r}"
+        )
+    critical: object = revenue_critical
+    if (
+        isinstance(critical, str)
+        or not isinstance(critical, Iterable)
+        or not all(isinstance(t, str) for t in critical)
+    ):
+        raise TypeError(
+            f"revenue_critical must be an iterable of endpoint types (str), got {critical!r}"
+        )
+    header: object = request_id_header
+    if not isinstance(header, str) or not header:
+        raise TypeError(f"request_id_header must be a header name, got {request_id_header!r}")
+    return Options(
+        endpoint_rules=check_endpoint_rules(endpoint_rules),
+        error_categories=check_error_categories(error_categories),
+        revenue_critical=frozenset(revenue_critical),
+        user_resolver=user_resolver,
+        hash_key=key,
+        slow_request_seconds=slow_request_ms / 1000,
+        sink=check_sink("sink", sink, allow_none=True),
+        request_id_header=request_id_header.lower().encode("latin-1"),
+    )
+
+
+def context_for(scope: Scope) -> RequestContext:
+    """Return the request's ``RequestContext``: the middleware's, or a new default one."""
+    context = scope.get(SCOPE_KEY)
+    if isinstance(context, RequestContext):
+        return context
+    return RequestContext(scope, DEFAULT_OPTIONS, _bound.get())
+
+
+def capture_request_error(
+    exc: BaseException, context: RequestContext, *, handled: bool
+) -> str | None:
+    """Capture ``exc`` as an error of the request (once; 4xx HTTP errors are skipped).
+
+    Never raises.
+
+    Args:
+        exc: The error.
+        context: The request's context.
+        handled: False when the error goes on propagating.
+
+    Returns:
+        The event id (the first one's if ``exc`` was already reported), or ``None``.
+    """
+    if not isinstance(exc, Exception) or is_intentional_http_error(exc):
+        return None
+    try:
+        described = context.refresh()
+        options = context.options
+        tags = request_tags(exc, described, options)
+        scope = context.scope
+        function = described.get("endpoint")
+        if not isinstance(function, str):
+            route = route_template(scope) or route_path(scope)
+            function = f"asgi {scope.get('method')} {route}"
+        endpoint = scope.get("endpoint")
+        module = getattr(getattr(endpoint, "__wrapped__", endpoint), "__module__", None)
+    except Exception as err:
+        report_failure("describing a request's error", err)
+        return None
+    return emit_error(
+        exc,
+        context_type="general",
+        operation=None,
+        function=function,
+        module=module if isinstance(module, str) else "autocapture.asgi",
+        arguments={},
+        context=described,
+        tags=tags,
+        level="error",
+        sink=context.options.sink,
+        handled=handled,
+    )
+
+
+def slow_request(scope: Scope, seconds: float) -> None:
+    """Leave a Sentry breadcrumb and a debug log for a request that took ``seconds``."""
+    try:
+        method = str(scope.get("method") or "")
+        path = route_template(scope) or route_path(scope)
+        duration_ms = round(seconds * 1000, 1)
+        sentry_sdk.add_breadcrumb(
+            category=_SLOW_CATEGORY,
+            type="default",
+            level="warning",
+            message=f"Slow request: {method} {path} took {duration_ms} ms",
+            data={"method": method, "path": path, "duration_ms": duration_ms},
+        )
+        logger.debug("slow request: %s %s took %.1f ms", method, path, duration_ms)
+    except Exception as exc:
+        report_failure("recording a slow request", exc)

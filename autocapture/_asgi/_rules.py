@@ -1,0 +1,398 @@
+"""Rules as data: which endpoint type a path has, and which category an error falls in.
+
+Both are tuples of frozen dataclasses evaluated in order, first match wins, so users can
+replace them or extend them (``(*my_rules, *DEFAULT_ENDPOINT_RULES)``). They are consulted
+only when something failed, never on the success path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "DEFAULT_ENDPOINT_RULES",
+    "DEFAULT_ERROR_CATEGORIES",
+    "REVENUE_CRITICAL_TYPES",
+    "EndpointRule",
+    "ErrorCategory",
+    "check_endpoint_rules",
+    "check_error_categories",
+    "endpoint_type",
+    "error_category",
+]
+
+_MATCH_KINDS = ("exact", "prefix", "glob")
+
+
+@dataclasses.dataclass(frozen=True)
+class EndpointRule:
+    """A path rule giving an endpoint type: ``EndpointRule("/billing", "payment")``.
+
+    The rule is matched against the route template when the router resolved one
+    (``/users/{user_id}``), else against the path without the ``root_path``.
+    """
+
+    pattern: str
+    """``"/payments"``, ``"/v1/chat/completions"`` or a glob such as ``"*/webhooks/stripe*"``."""
+    endpoint_type: str
+    """The type the matching paths get, e.g. ``"payment"``; any non-empty string."""
+    match: str = "prefix"
+    """``"exact"`` (the whole path), ``"prefix"`` (the path or anything below it, on
+    segment boundaries: ``/users`` matches ``/users/1`` but not ``/usersettings``) or
+    ``"glob"`` (``fnmatch`` syntax, case-sensitive, ``*`` also matches ``/``)."""
+
+    def __post_init__(self) -> None:
+        """Validate the rule at once, so that a typo fails at startup, not on an error."""
+        pattern: object = self.pattern
+        kind: object = self.endpoint_type
+        if not isinstance(pattern, str) or not pattern:
+            raise TypeError(f"EndpointRule(pattern=...) must be a non-empty str, got {pattern!r}")
+        if not isinstance(kind, str) or not kind:
+            raise TypeError(
+                f"EndpointRule(endpoint_type=...) must be a non-empty str, got "
+                f"{self.endpoint_type!r}"
+            )
+        if self.match not in _MATCH_KINDS:
+            raise ValueError(
+                f"EndpointRule(match=...) must be one of {', '.join(map(repr, _MATCH_KINDS))}, "
+                f"got {self.match!r}"
+            )
+
+    def matches(self, path: str) -> bool:
+        """Tell whether ``path`` matches this rule.
+
+        Args:
+            path: A route template or a request path.
+
+        Returns:
+            True when the rule applies.
+        """
+        if self.match == "exact":
+            return path == self.pattern
+        if self.match == "prefix":
+            base = self.pattern.rstrip("/")
+            return path == base or path.startswith(base + "/") or path == self.pattern
+        return fnmatch.fnmatchcase(path, self.pattern)
+
+
+def _rules(endpoint_type: str, *prefixes: str) -> tuple[EndpointRule, ...]:
+    return tuple(EndpointRule(p, endpoint_type) for p in prefixes)
+
+
+DEFAULT_ENDPOINT_RULES: tuple[EndpointRule, ...] = (
+    *_rules(
+        "inference",
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/images",
+        "/v1/completions",
+        "/v1/embeddings",
+    ),
+    *_rules("payment", "/payments", "/checkout", "/stripe", "/billing"),
+    EndpointRule("*/webhook*/stripe*", "payment", match="glob"),
+    *_rules("auth", "/auth", "/login", "/logout", "/token"),
+    *_rules("api_keys", "/api-keys", "/keys"),
+    *_rules("admin", "/admin"),
+    *_rules("users", "/users", "/user"),
+    *_rules("catalog", "/models", "/providers", "/catalog"),
+    *_rules("health", "/health", "/healthz", "/ready", "/metrics", "/monitoring"),
+)
+"""The audited endpoint types; anything else is ``"other"``."""
+
+REVENUE_CRITICAL_TYPES: frozenset[str] = frozenset(("inference", "payment"))
+"""Endpoint types whose errors are tagged ``is_revenue_critical="true"`` by default."""
+
+
+def endpoint_type(path: str, rules: tuple[EndpointRule, ...]) -> str:
+    """Return the type of the first rule matching ``path``, or ``"other"``.
+
+    Args:
+        path: A route template or a request path.
+        rules: The rules, in order.
+
+    Returns:
+        The endpoint type.
+    """
+    for rule in rules:
+        if rule.matches(path):
+            return rule.endpoint_type
+    return "other"
+
+
+def check_endpoint_rules(rules: object) -> tuple[EndpointRule, ...]:
+    """Validate the ``endpoint_rules`` option.
+
+    Raises:
+        TypeError: ``rules`` is not an iterable of ``EndpointRule``.
+    """
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Iterable):
+        raise TypeError(
+            f"endpoint_rules must be an iterable of autocapture.asgi.EndpointRule, got "
+            f"{type(rules).__name__} {rules!r}"
+        )
+    checked = tuple(rules)
+    for rule in checked:
+        if not isinstance(rule, EndpointRule):
+            raise TypeError(
+                f"endpoint_rules must hold autocapture.asgi.EndpointRule objects, got "
+                f"{type(rule).__name__} {rule!r}"
+            )
+    return checked
+
+
+# --------------------------------------------------------------------------------------
+# Error categories
+# --------------------------------------------------------------------------------------
+
+# An acronym run stops before a capitalised word (`APITimeoutError` -> API, Timeout, Error).
+_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorCategory:
+    """A rule naming an error category: ``ErrorCategory("queue_error", modules=("kombu",))``.
+
+    A rule matches when any of its criteria does, for the exception's class or any base
+    class: a type name, a module, a word of the class name, or the event's context type.
+    """
+
+    name: str
+    """The category, the value of the ``error_category`` tag."""
+    types: tuple[str, ...] = ()
+    """Class names as ``"package.Name"``: ``"httpx.TimeoutException"``, ``"builtins.ValueError"``.
+    Compared on the top-level package and the class name, so private modules
+    (``httpx._exceptions``) and re-exports make no difference."""
+    modules: tuple[str, ...] = ()
+    """Module prefixes, on dot boundaries: ``"sqlalchemy"`` covers ``sqlalchemy.exc``."""
+    words: tuple[str, ...] = ()
+    """Lowercase words of class names (``"timeout"`` matches ``APITimeoutError``)."""
+    context_types: tuple[str, ...] = ()
+    """Context types (``"database"``) whose errors fall in this category."""
+
+    def __post_init__(self) -> None:
+        """Validate the rule at once and normalise the sequences to tuples."""
+        name: object = self.name
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"ErrorCategory(name=...) must be a non-empty str, got {self.name!r}")
+        for field in ("types", "modules", "words", "context_types"):
+            value = getattr(self, field)
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise TypeError(
+                    f"ErrorCategory({field}=...) must be a sequence of str, got {value!r}"
+                )
+            object.__setattr__(self, field, tuple(value))
+        for name in self.types:
+            if "." not in name:
+                raise ValueError(
+                    f"ErrorCategory(types=...) names classes as 'package.Name' "
+                    f"('builtins.ValueError'), got {name!r}"
+                )
+
+
+def _cats(name: str, **criteria: tuple[str, ...]) -> ErrorCategory:
+    return ErrorCategory(name, **criteria)
+
+
+DEFAULT_ERROR_CATEGORIES: tuple[ErrorCategory, ...] = (
+    _cats(
+        "timeout_error",
+        types=(
+            "builtins.TimeoutError",
+            "asyncio.TimeoutError",
+            "concurrent.TimeoutError",
+            "httpx.TimeoutException",
+            "requests.Timeout",
+            "aiohttp.ServerTimeoutError",
+        ),
+        words=("timeout", "timedout"),
+    ),
+    _cats(
+        "network_error",
+        types=(
+            "builtins.ConnectionError",
+            "socket.gaierror",
+            "socket.herror",
+            "ssl.SSLError",
+            "httpx.NetworkError",
+            "httpx.ProxyError",
+            "requests.ConnectionError",
+            "aiohttp.ClientConnectionError",
+            "urllib3.NewConnectionError",
+        ),
+        words=("connection", "connect"),
+    ),
+    _cats(
+        "database_error",
+        modules=(
+            "sqlalchemy",
+            "psycopg",
+            "psycopg2",
+            "asyncpg",
+            "postgrest",
+            "supabase",
+            "pymongo",
+            "motor",
+            "sqlite3",
+            "aiosqlite",
+            "pymysql",
+            "aiomysql",
+            "mysql",
+            "django.db",
+            "tortoise",
+            "peewee",
+        ),
+        context_types=("database",),
+    ),
+    _cats(
+        "cache_error",
+        modules=("redis", "aioredis", "pymemcache", "aiomcache", "memcache"),
+        context_types=("cache",),
+    ),
+    _cats(
+        "payment_error",
+        modules=("stripe", "braintree", "paypalrestsdk", "adyen"),
+        words=("payment", "billing"),
+        context_types=("payment",),
+    ),
+    _cats(
+        "auth_error",
+        modules=("jwt", "jose", "authlib"),
+        words=(
+            "auth",
+            "authentication",
+            "authorization",
+            "unauthorized",
+            "unauthenticated",
+            "forbidden",
+            "credential",
+            "credentials",
+        ),
+        context_types=("auth",),
+    ),
+    _cats(
+        "provider_error",
+        modules=(
+            "httpx",
+            "aiohttp",
+            "requests",
+            "urllib3",
+            "openai",
+            "anthropic",
+            "cohere",
+            "mistralai",
+            "groq",
+            "litellm",
+            "google.genai",
+            "google.api_core",
+        ),
+        words=("provider", "upstream"),
+        context_types=("provider",),
+    ),
+    _cats(
+        "validation_error",
+        types=(
+            "builtins.ValueError",
+            "pydantic.ValidationError",
+            "pydantic_core.ValidationError",
+        ),
+        words=("validation",),
+    ),
+)
+"""The default categories, in order; an error matching none is ``"internal_error"``."""
+
+INTERNAL_ERROR = "internal_error"
+# A cause chain longer than this is a cycle or an attack; either way stop walking.
+_MAX_CHAIN = 16
+
+
+@functools.lru_cache(maxsize=512)
+def _class_facts(cls: type) -> tuple[tuple[str, str, str, frozenset[str]], ...]:
+    facts = []
+    for klass in cls.__mro__:
+        if klass in (BaseException, Exception, object):
+            continue
+        module = str(getattr(klass, "__module__", "") or "")
+        name = klass.__name__
+        words = frozenset(w.lower() for w in _WORD_RE.findall(name))
+        facts.append((module, module.split(".", 1)[0], name, words))
+    return tuple(facts)
+
+
+def _matches(rule: ErrorCategory, cls: type, context_type: str | None) -> bool:
+    if context_type is not None and context_type in rule.context_types:
+        return True
+    for module, top, name, words in _class_facts(cls):
+        for wanted in rule.types:
+            package, _, wanted_name = wanted.rpartition(".")
+            if name == wanted_name and (top == package.split(".", 1)[0] or module == package):
+                return True
+        for prefix in rule.modules:
+            if module == prefix or module.startswith(prefix + "."):
+                return True
+        if words and not words.isdisjoint(rule.words):
+            return True
+    return False
+
+
+def _category_of(
+    exc: BaseException, context_type: str | None, rules: tuple[ErrorCategory, ...]
+) -> str:
+    cls = type(exc)
+    for rule in rules:
+        if _matches(rule, cls, context_type):
+            return rule.name
+    return INTERNAL_ERROR
+
+
+def error_category(
+    exc: BaseException,
+    rules: tuple[ErrorCategory, ...] = DEFAULT_ERROR_CATEGORIES,
+    context_type: str | None = None,
+) -> str:
+    """Return the category of ``exc``: the first matching rule, else ``"internal_error"``.
+
+    An error that no rule explains (an ``HTTPException(500)`` raised ``from`` the real
+    error, a wrapper) takes the category of its cause chain.
+
+    Args:
+        exc: The exception.
+        rules: The category rules, in order.
+        context_type: The context type of the failing code, when known.
+
+    Returns:
+        The category name.
+    """
+    current: BaseException | None = exc
+    for _ in range(_MAX_CHAIN):
+        if current is None:
+            break
+        found = _category_of(current, context_type, rules)
+        if found != INTERNAL_ERROR:
+            return found
+        current = current.__cause__
+    return INTERNAL_ERROR
+
+
+def check_error_categories(rules: object) -> tuple[ErrorCategory, ...]:
+    """Validate the ``error_categories`` option.
+
+    Raises:
+        TypeError: ``rules`` is not an iterable of ``ErrorCategory``.
+    """
+    if isinstance(rules, (str, bytes)) or not isinstance(rules, Iterable):
+        raise TypeError(
+            f"error_categories must be an iterable of autocapture.asgi.ErrorCategory, got "
+            f"{type(rules).__name__} {rules!r}"
+        )
+    checked = tuple(rules)
+    for rule in checked:
+        if not isinstance(rule, ErrorCategory):
+            raise TypeError(
+                f"error_categories must hold autocapture.asgi.ErrorCategory objects, got "
+                f"{type(rule).__name__} {rule!r}"
+            )
+    return checked
