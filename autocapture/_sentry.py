@@ -8,7 +8,8 @@ Two jobs:
   exception values, request data, breadcrumbs) in a last event processor.
 * A global event processor drops the events Sentry's own integrations (logging, Starlette,
   FastAPI, asyncio...) would send for an error autocapture already reported, and remembers
-  the errors they report first, so an error is reported once whoever sees it first.
+  the errors they report first, so an error is reported once whoever sees it first; such
+  an event, the error's one report, is scrubbed like ours.
 """
 
 from __future__ import annotations
@@ -160,7 +161,12 @@ def _once_processor(event: Any, hint: Any) -> Any:
                 mark_sent_to_sentry(exc, event_id)
     except Exception as err:
         report_failure("the Sentry once-only processor", err)
-    return event
+    # This event is now the error's one report (autocapture will not send another), so it
+    # must not carry secrets either: an exception logged with logger.exception inside a
+    # decorated function would otherwise reach Sentry with its raw message, frame
+    # variables and source lines. Request data that integrations add in their own scope
+    # processors comes later; Sentry's own EventScrubber filters its headers and cookies.
+    return _scrub_event_processor(event, hint)
 
 
 def install() -> None:
