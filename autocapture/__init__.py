@@ -24,8 +24,8 @@ from autocapture._infer import Rules
 from autocapture._scrub import REDACTED, ScrubMatch, ScrubOptions
 
 __all__ = [
-    "REDACTED",
     "CapturedError",
+    "REDACTED",
     "Rules",
     "ScrubMatch",
     "ScrubOptions",

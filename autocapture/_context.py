@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["bind_context", "bound_context"]
+__all__ = ["bind_context", "bound_context", "scrubbed_bound_context"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _bound: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
@@ -36,8 +36,35 @@ def bind_context(**values: Any) -> Iterator[Mapping[str, Any]]:
         yield merged
     finally:
         _bound.reset(token)
+        _scrubbed.pop(id(merged), None)
 
 
 def bound_context() -> Mapping[str, Any]:
     """Return the context bound in the current thread or task (read-only)."""
     return _bound.get()
+
+
+# Scrubbed copies of bound contexts, keyed by the bound mapping's id while its block is
+# open (the entry holds the mapping, so the id cannot be reused meanwhile): a request that
+# fails in several places pays for scrubbing its context once.
+_scrubbed: dict[int, tuple[Mapping[str, Any], object, dict[str, Any]]] = {}
+
+
+def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
+    """Return the bound context scrubbed by ``scrubber`` (a fresh dict each call).
+
+    Args:
+        scrubber: The configured ``Scrubber``; a new one (new configuration) rescrubs.
+
+    Returns:
+        A new dict the caller may change.
+    """
+    bound = _bound.get()
+    if not bound:
+        return {}
+    cached = _scrubbed.get(id(bound))
+    if cached is None or cached[0] is not bound or cached[1] is not scrubber:
+        cached = (bound, scrubber, scrubber.scrub_mapping(bound))
+        if len(_scrubbed) < 4096:  # noqa: PLR2004 - bounded: many open blocks at once is odd
+            _scrubbed[id(bound)] = cached
+    return dict(cached[2])

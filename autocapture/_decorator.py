@@ -60,10 +60,12 @@ class _Plan:
         "module",
         "qualname",
         "reraise",
-        "signature",
+        "positional",
+        "keyword",
         "sink",
-        "skip_first",
         "tags",
+        "var_keyword",
+        "var_positional",
     )
 
     def __init__(
@@ -96,13 +98,29 @@ class _Plan:
         self.ignore_types = ignore_types
         self.ignore_predicate = ignore_predicate
         self.level = level
-        try:
-            self.signature: inspect.Signature | None = inspect.signature(func)
-        except (TypeError, ValueError):  # some builtins have no signature
-            self.signature = None
-        params = list(self.signature.parameters.values()) if self.signature else []
-        self.skip_first = bool(params) and params[0].name in _SELF_NAMES
+        self._plan_arguments(func)
         self._infer()
+
+    def _plan_arguments(self, func: Callable[..., Any]) -> None:
+        # Binding by hand from a precomputed plan is several times cheaper than
+        # ``Signature.bind_partial`` on the error path, and never raises.
+        try:
+            params = list(inspect.signature(func).parameters.values())
+        except (TypeError, ValueError):  # some builtins have no signature
+            params = []
+        kinds = inspect.Parameter
+        self.positional: tuple[str, ...] = tuple(
+            p.name
+            for p in params
+            if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+        )
+        self.keyword: frozenset[str] = frozenset(
+            p.name for p in params if p.kind in (kinds.POSITIONAL_OR_KEYWORD, kinds.KEYWORD_ONLY)
+        )
+        self.var_positional = next(
+            (p.name for p in params if p.kind is kinds.VAR_POSITIONAL), None
+        )
+        self.var_keyword = next((p.name for p in params if p.kind is kinds.VAR_KEYWORD), None)
 
     def _infer(self) -> None:
         config = get_config()
@@ -138,13 +156,15 @@ class _Plan:
             if self.generation != get_config().generation:
                 self._infer()
             inference = self.inference
-            arguments = self._arguments(args, kwargs)
+            config = get_config()
+            # Scrubbed once here; the context fields are then picked from safe values.
+            arguments = config.scrubber.scrub_mapping(self._arguments(args, kwargs))
             context = context_fields(
                 inference.context_type,
                 arguments,
                 provider=inference.provider,
                 operation=inference.operation,
-                rules=get_config().rules,
+                rules=config.rules,
             )
             if inference.operation and inference.context_type != "general":
                 context.setdefault("operation", inference.operation)
@@ -160,7 +180,9 @@ class _Plan:
             function=self.function,
             module=self.module,
             arguments=arguments,
-            context=context,
+            context={},
+            safe_context=context,
+            arguments_scrubbed=True,
             tags=self.tags,
             level=self.level,
             sink=self.sink,
@@ -171,19 +193,24 @@ class _Plan:
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.capture_args is False:
             return {}
-        if self.signature is None:
-            arguments: dict[str, Any] = {f"arg{i}": a for i, a in enumerate(args)}
-            arguments.update(kwargs)
-        else:
-            try:
-                bound = self.signature.bind_partial(*args, **kwargs)
-            except TypeError:  # the call itself was wrong; show what was passed
-                arguments = {f"arg{i}": a for i, a in enumerate(args)}
+        positional = self.positional
+        arguments: dict[str, Any] = dict(zip(positional, args))
+        if len(args) > len(positional):
+            extra = list(args[len(positional) :])
+            if self.var_positional is not None:
+                arguments[self.var_positional] = extra
+            else:  # a wrong call (it raised TypeError): still show what was passed
+                arguments.update((f"arg{i}", a) for i, a in enumerate(extra, len(positional)))
+        if kwargs:
+            if self.var_keyword is None:
                 arguments.update(kwargs)
             else:
-                arguments = dict(bound.arguments)
-                if self.skip_first and args:
-                    arguments.pop(next(iter(self.signature.parameters)), None)
+                rest = {k: v for k, v in kwargs.items() if k not in self.keyword}
+                arguments.update((k, v) for k, v in kwargs.items() if k in self.keyword)
+                if rest:
+                    arguments[self.var_keyword] = rest
+        if positional and positional[0] in _SELF_NAMES and args:
+            del arguments[positional[0]]
         if self.capture_args is not True:
             arguments = {k: v for k, v in arguments.items() if k in self.capture_args}
         return arguments

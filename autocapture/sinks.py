@@ -14,7 +14,14 @@ from autocapture._sinks import LoggingSink, MemorySink, MultiSink, SentrySink, S
 if TYPE_CHECKING:
     from autocapture._otel import OpenTelemetrySink
 
-__all__ = ["LoggingSink", "MemorySink", "MultiSink", "OpenTelemetrySink", "SentrySink", "Sink"]
+__all__ = [
+    "LoggingSink",
+    "MemorySink",
+    "MultiSink",
+    "OpenTelemetrySink",
+    "SentrySink",
+    "Sink",
+]
 
 
 def __getattr__(name: str) -> Any:

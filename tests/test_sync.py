@@ -263,3 +263,20 @@ def test_callable_object(captured_errors: MemorySink) -> None:
         wrapped("gpt-4")
     [event] = captured_errors.events
     assert event.arguments == {"model": "gpt-4"}
+
+
+def test_event_ids_are_uuid4_hex(captured_errors: MemorySink) -> None:
+    """Event ids are version-4 UUIDs written as 32 lowercase hex characters, all distinct."""
+    import uuid
+
+    @auto_capture_errors(reraise=False)
+    def f() -> None:
+        raise RuntimeError("x")
+
+    for _ in range(200):
+        f()
+    ids = [e.event_id for e in captured_errors.events]
+    assert len(set(ids)) == 200
+    for event_id in ids:
+        parsed = uuid.UUID(event_id)
+        assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, event_id)
