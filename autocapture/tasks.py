@@ -10,6 +10,6 @@ Decorated functions need nothing more to work as FastAPI/Starlette background ta
 
 from __future__ import annotations
 
-from autocapture._tasks import create_task
+from autocapture._tasks import create_task, install_hooks, uninstall_hooks
 
-__all__ = ["create_task"]
+__all__ = ["create_task", "install_hooks", "uninstall_hooks"]
