@@ -14,6 +14,7 @@ Two jobs:
 
 from __future__ import annotations
 
+import copy
 import threading
 from typing import Any
 
@@ -76,7 +77,10 @@ def send(event: CapturedError) -> None:
             scope.set_user(dict(event.user))
         request = event.context.get("request")
         if isinstance(request, dict):
-            sentry_event["request"] = request
+            # A copy: Sentry's ASGI/WSGI event processors update the event's request in
+            # place (raw query string, headers), which would rewrite the frozen event
+            # that other sinks (MultiSink, the test tap) hold.
+            sentry_event["request"] = copy.deepcopy(request)
         scope.add_event_processor(_scrub_event_processor)
         scope.capture_event(sentry_event, hint=hint)
 
