@@ -122,6 +122,15 @@ def scrub_sentry_event(event: dict[str, Any]) -> None:  # noqa: C901 - one pass 
                     crumbs["values"] = scrubbed
                 else:
                     event[key] = scrubbed
+        elif key == "contexts" and isinstance(event[key], dict):
+            # A context's name is structure (the context type: "auth", "payment"...), not a
+            # data key: scrubbing by name would redact the whole "auth" context.
+            event[key] = {
+                name: scrubber.scrub_mapping(body)
+                if isinstance(body, dict)
+                else scrubber.scrub(body)
+                for name, body in event[key].items()
+            }
         elif isinstance(event[key], dict):
             event[key] = scrubber.scrub_mapping(event[key])
 
