@@ -139,15 +139,6 @@ def _scrub_query(scrubber: Scrubber, query: str) -> str:
     return "&".join(parts)
 
 
-def _cookie_names(value: str) -> list[str]:
-    names = []
-    for piece in value.split(";"):
-        name = piece.partition("=")[0].strip()
-        if name:
-            names.append(name)
-    return names
-
-
 def route_template(scope: Scope) -> str | None:
     """Return the path template of the route the router resolved, if any."""
     route = scope.get("route")
@@ -216,7 +207,7 @@ def _resolved_user(scope: Scope, resolver: UserResolver) -> dict[str, Any]:
 def describe_request(scope: Scope, options: Options) -> dict[str, Any]:
     """Describe the request for an event: context fields, with a Sentry ``request`` dict.
 
-    Secrets are redacted here already (headers, query, cookies); the capture core scrubs
+    Secrets are redacted here already (headers, query, the cookie header); the core scrubs
     the whole context again with the same scrubber.
 
     Args:
@@ -226,7 +217,7 @@ def describe_request(scope: Scope, options: Options) -> dict[str, Any]:
     Returns:
         ``request_id``, ``method``, ``path``, ``route``, ``endpoint``, ``endpoint_type``,
         the user fields found, ``api_key_hash`` and ``request`` (Sentry's request
-        interface: ``method``, ``url``, ``query_string``, ``headers``, ``cookies``).
+        interface: ``method``, ``url``, ``query_string``, ``headers``).
     """
     headers = _headers(scope)
     method = str(scope.get("method") or "")
@@ -261,15 +252,12 @@ def sentry_request(scope: Scope, headers: list[tuple[str, str]]) -> dict[str, An
         headers: Its headers, names in lowercase.
 
     Returns:
-        ``method``, ``url`` (without the query), ``query_string``, ``headers`` and, when
-        the request has cookies, ``cookies`` (names only, values redacted).
+        ``method``, ``url`` (without the query), ``query_string`` and ``headers``; the
+        ``Cookie`` header is redacted whole.
     """
     scrubber = get_config().scrubber
     scrubbed: dict[str, str] = {}
-    cookies: dict[str, str] = {}
     for name, value in headers:
-        if name == "cookie":
-            cookies.update(dict.fromkeys(_cookie_names(value), REDACTED))
         clean = _scrub_header(scrubber, name, value)
         previous = scrubbed.get(name)
         scrubbed[name] = clean if previous is None else f"{previous}, {clean}"
@@ -287,8 +275,6 @@ def sentry_request(scope: Scope, headers: list[tuple[str, str]]) -> dict[str, An
         "query_string": _scrub_query(scrubber, query),
         "headers": scrubbed,
     }
-    if cookies:
-        request["cookies"] = cookies
     return request
 
 

@@ -267,6 +267,8 @@ DEFAULT_ERROR_CATEGORIES: tuple[ErrorCategory, ...] = (
             "authorization",
             "unauthorized",
             "unauthenticated",
+            "authenticated",
+            "login",
             "forbidden",
             "credential",
             "credentials",

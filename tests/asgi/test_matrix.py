@@ -10,8 +10,8 @@ import pytest
 
 from autocapture import configure
 from autocapture.sinks import MemorySink, SentrySink
+from tests.conftest import RecordingTransport
 
-from ..conftest import RecordingTransport
 from .apps import EXPECTED_EVENTS, SCENARIOS, make_app, marker, sentry_events_for
 
 
@@ -51,7 +51,7 @@ async def test_statuses_of_the_matrix() -> None:
     configure(sink=MemorySink())
     app = make_app(autocaptured=True)
     statuses = {s: (await request(app, f"/{s}")).status_code for s in SCENARIOS}
-    assert {"a": 500, "b": 500, "c": 404, "d": 200, "e": 500, "f": 200, "g": 200} == statuses
+    assert statuses == {"a": 500, "b": 500, "c": 404, "d": 200, "e": 500, "f": 200, "g": 200}
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
@@ -72,7 +72,7 @@ async def test_http_exception_event_keeps_its_cause() -> None:
     await request(make_app(autocaptured=True), "/b")
     [event] = sink.events
     assert (500, ValueError) == (event.exception.status_code, type(event.exception.__cause__))
-    assert "validation_error" == event.tags["error_category"]
+    assert event.tags["error_category"] == "validation_error"
 
 
 async def test_service_error_is_one_event_with_both_contexts() -> None:
@@ -81,11 +81,13 @@ async def test_service_error_is_one_event_with_both_contexts() -> None:
     configure(sink=sink)
     await request(make_app(autocaptured=True), "/e")
     [event] = sink.events
-    assert ("database", "select") == (event.context_type, event.operation)
-    assert {"method": "GET", "path": "/e", "route": "/e"} == {
-        k: event.context[k] for k in ("method", "path", "route")
+    assert (event.context_type, event.operation) == ("database", "select")
+    assert {k: event.context[k] for k in ("method", "path", "route")} == {
+        "method": "GET",
+        "path": "/e",
+        "route": "/e",
     }
-    assert "http://testserver/e" == event.context["request"]["url"]
+    assert event.context["request"]["url"] == "http://testserver/e"
 
 
 async def test_sentry_gets_exactly_one_event_per_error(
@@ -98,8 +100,8 @@ async def test_sentry_gets_exactly_one_event_per_error(
         await request(app, f"/{scenario}")
     await settle(lambda: sentry_events_for(sentry_transport.events, "f"), 1)
     counts = {s: sentry_events_for(sentry_transport.events, s) for s in SCENARIOS}
-    assert EXPECTED_EVENTS == counts
-    assert 6 == len(sentry_transport.events)
+    assert counts == EXPECTED_EVENTS
+    assert len(sentry_transport.events) == 6
 
 
 async def test_sentry_events_are_autocapture_events_with_request_tags(
@@ -111,7 +113,7 @@ async def test_sentry_events_are_autocapture_events_with_request_tags(
     await request(app, "/a")
     await request(app, "/b")
     events = sentry_transport.events
-    assert [("autocapture", "/a"), ("autocapture", "/b")] == [
+    assert [
         (e["exception"]["values"][-1]["mechanism"]["type"], e["tags"]["endpoint"]) for e in events
-    ]
-    assert ["GET", "GET"] == [e["request"]["method"] for e in events]
+    ] == [("autocapture", "/a"), ("autocapture", "/b")]
+    assert [e["request"]["method"] for e in events] == ["GET", "GET"]

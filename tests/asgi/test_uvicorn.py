@@ -5,7 +5,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import httpx
 import pytest
@@ -13,8 +14,8 @@ import uvicorn
 
 from autocapture import configure
 from autocapture.sinks import MemorySink, SentrySink
+from tests.conftest import RecordingTransport
 
-from ..conftest import RecordingTransport
 from .apps import EXPECTED_EVENTS, SCENARIOS, make_app, marker, sentry_events_for
 
 
@@ -78,7 +79,7 @@ def test_matrix_on_uvicorn_matches_the_app_without_autocapture(
     wait_for(lambda: len(sink), sum(EXPECTED_EVENTS.values()))
     assert plain == captured
     counts = {s: sum(marker(s) in str(e.exception) for e in sink.events) for s in SCENARIOS}
-    assert EXPECTED_EVENTS == counts
+    assert counts == EXPECTED_EVENTS
 
 
 def test_matrix_on_uvicorn_gives_one_sentry_event_per_error(
@@ -92,4 +93,4 @@ def test_matrix_on_uvicorn_gives_one_sentry_event_per_error(
     get_all(serve(make_app(autocaptured=True), log_level="error"))
     wait_for(lambda: len(sentry_transport.events), 6)
     counts = {s: sentry_events_for(sentry_transport.events, s) for s in SCENARIOS}
-    assert EXPECTED_EVENTS == counts
+    assert counts == EXPECTED_EVENTS
