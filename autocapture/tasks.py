@@ -5,11 +5,13 @@
 main thread and of asyncio loops to the sinks, chaining the hooks already in place.
 Decorated functions need nothing more to work as FastAPI/Starlette background tasks,
 ``concurrent.futures`` jobs and Celery tasks (put ``@auto_capture_errors`` under
-``@app.task``). Nothing here imports Celery or Starlette.
+``@app.task``); ``capture_celery_failures(app)`` also captures the tasks that are not
+decorated. Nothing here imports Celery or Starlette until it is used.
 """
 
 from __future__ import annotations
 
+from autocapture._celery import capture_celery_failures
 from autocapture._tasks import create_task, install_hooks, uninstall_hooks
 
-__all__ = ["create_task", "install_hooks", "uninstall_hooks"]
+__all__ = ["capture_celery_failures", "create_task", "install_hooks", "uninstall_hooks"]
