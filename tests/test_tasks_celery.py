@@ -10,6 +10,7 @@ import celery.contrib.testing.tasks  # noqa: F401 - registers the worker's ping 
 import pytest
 import sentry_sdk
 from celery import Celery
+from celery.exceptions import Retry
 from sentry_sdk.integrations.celery import CeleryIntegration
 
 from autocapture import auto_capture_errors
@@ -135,3 +136,19 @@ def test_with_sentrys_celery_integration_one_sentry_event(worker: None) -> None:
     [value] = event["exception"]["values"]
     assert (value["type"], value["mechanism"]["type"]) == ("PaymentDeclinedError", "autocapture")
     assert result.state == "FAILURE"
+
+
+@app.task(name="tests.sync_ledger", bind=True, max_retries=1, default_retry_delay=0)  # type: ignore[untyped-decorator]
+@auto_capture_errors(ignore=Retry)
+def sync_ledger(self: Any, ledger_id: int) -> None:
+    """Retry once, then fail for good."""
+    raise self.retry(countdown=0)
+
+
+def test_retry_is_control_flow_when_ignored(captured_errors: MemorySink) -> None:
+    """With ignore=Retry, self.retry() is not an error; the final failure is captured once."""
+    result = sync_ledger.apply(args=(3,))
+    assert result.state == "FAILURE"
+    assert [type(e.exception).__name__ for e in captured_errors.events] == [
+        "MaxRetriesExceededError"
+    ]
