@@ -448,11 +448,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["install", "serve"])
     parser.add_argument("--venv", default=os.environ.get(ENV_VAR) or DEFAULT_VENV, type=Path)
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter that creates the venv (Bugsink 2.6 needs Python >= 3.11)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "install":
             began = time.monotonic()
-            install(args.venv)
+            install(args.venv, python=args.python)
             print(f"Bugsink ready in {args.venv} ({time.monotonic() - began:.1f} s)")
             print(f"export {ENV_VAR}={args.venv}")
             return 0
