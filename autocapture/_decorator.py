@@ -41,6 +41,20 @@ R = TypeVar("R")
 # Never reported: control flow, not failures.
 _NEVER = (StopIteration, StopAsyncIteration)
 _SELF_NAMES = frozenset(("self", "cls", "mcs", "metacls"))
+# Exceptions task frameworks raise to steer a task, not to report a failure (Celery's
+# ``self.retry()`` raises Retry). Matched by name so that celery is never imported.
+_CONTROL_FLOW = frozenset(
+    (
+        ("celery.exceptions", "Retry"),
+        ("celery.exceptions", "Ignore"),
+        ("celery.exceptions", "Reject"),
+    )
+)
+
+
+def _is_control_flow(exc: BaseException) -> bool:
+    cls = type(exc)
+    return (cls.__module__, cls.__qualname__) in _CONTROL_FLOW
 
 
 class _Plan:
@@ -56,12 +70,13 @@ class _Plan:
         "ignore_predicate",
         "ignore_types",
         "inference",
+        "keyword",
         "level",
         "module",
+        "positional",
         "qualname",
         "reraise",
-        "positional",
-        "keyword",
+        "signature",
         "sink",
         "tags",
         "var_keyword",
@@ -98,16 +113,17 @@ class _Plan:
         self.ignore_types = ignore_types
         self.ignore_predicate = ignore_predicate
         self.level = level
-        self._plan_arguments(func)
+        self.signature = self._plan_arguments(func)
         self._infer()
 
-    def _plan_arguments(self, func: Callable[..., Any]) -> None:
+    def _plan_arguments(self, func: Callable[..., Any]) -> inspect.Signature | None:
         # Binding by hand from a precomputed plan is several times cheaper than
         # ``Signature.bind_partial`` on the error path, and never raises.
         try:
-            params = list(inspect.signature(func).parameters.values())
+            signature: inspect.Signature | None = inspect.signature(func)
         except (TypeError, ValueError):  # some builtins have no signature
-            params = []
+            signature = None
+        params = list(signature.parameters.values()) if signature is not None else []
         kinds = inspect.Parameter
         self.positional: tuple[str, ...] = tuple(
             p.name
@@ -121,6 +137,7 @@ class _Plan:
             (p.name for p in params if p.kind is kinds.VAR_POSITIONAL), None
         )
         self.var_keyword = next((p.name for p in params if p.kind is kinds.VAR_KEYWORD), None)
+        return signature
 
     def _infer(self) -> None:
         config = get_config()
@@ -145,6 +162,7 @@ class _Plan:
             if (
                 isinstance(exc, (*_NEVER, *self.ignore_types))
                 or is_intentional_http_error(exc)
+                or _is_control_flow(exc)
                 or (self.ignore_predicate is not None and self.ignore_predicate(exc))
             ):
                 return False
@@ -358,6 +376,10 @@ def _decorate(func: Any, plan_options: dict[str, Any], default: Any) -> Any:
     core = _FACTORIES[kind](func, plan, default)
     if inspect.isfunction(func):
         functools.update_wrapper(core, func)
+        if plan.signature is not None:
+            # For tools that do not follow __wrapped__ (Celery's getfullargspec checks a
+            # task's arguments at .delay() time with it).
+            core.__signature__ = plan.signature  # type: ignore[attr-defined]
         return core
     return wrapt.FunctionWrapper(func, _call_core(core))
 

@@ -135,8 +135,14 @@ def scrub_sentry_event(event: dict[str, Any]) -> None:  # noqa: C901 - one pass 
             event[key] = scrubber.scrub_mapping(event[key])
 
 
+_OWN_MODULES = ("autocapture._decorator", "autocapture._tasks", "autocapture._asgi")
+
+
 def _scrub_frames(scrubber: Scrubber, holder: dict[str, Any]) -> None:
     for frame in (holder.get("stacktrace") or {}).get("frames") or ():
+        module = frame.get("module")
+        if isinstance(module, str) and module.startswith(_OWN_MODULES):
+            frame["in_app"] = False  # our thin wrapper is not where the user's bug is
         if "vars" in frame:
             frame["vars"] = scrubber.scrub_mapping(_as_mapping(frame["vars"]))
         # Source lines around the failure can hold a literal secret too.

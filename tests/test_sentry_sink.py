@@ -142,3 +142,15 @@ def test_an_error_sentry_saw_first_is_not_reported_again(
     assert capture_error(error) == sentry_id
     sentry_sdk.flush()
     assert len(sentry_transport.events) == 1
+
+
+def test_autocapture_frames_are_not_in_app(sentry_transport: RecordingTransport) -> None:
+    """The decorator's own wrapper frame is marked not in-app; the user's frame is."""
+    configure(sink=SentrySink())
+    with pytest.raises(ConnectionError):
+        call_model("openrouter", "gpt-4", api_key="x", max_tokens=1)
+    sentry_sdk.flush()
+    frames = sentry_transport.events[0]["exception"]["values"][0]["stacktrace"]["frames"]
+    in_app = {f["module"]: f.get("in_app") for f in frames}
+    assert in_app["autocapture._decorator"] is False
+    assert in_app[__name__] is True

@@ -280,3 +280,28 @@ def test_event_ids_are_uuid4_hex(captured_errors: MemorySink) -> None:
     for event_id in ids:
         parsed = uuid.UUID(event_id)
         assert (parsed.version, parsed.variant, parsed.hex) == (4, uuid.RFC_4122, event_id)
+
+
+def test_signature_is_visible_without_following_wrapped() -> None:
+    """Tools that ignore __wrapped__ (getfullargspec, as Celery uses) see the real arguments."""
+    spec = inspect.getfullargspec(get_user)
+    assert spec.args == ["user_id", "password"]
+    assert spec.varargs is None
+    assert spec.varkw is None
+
+
+@pytest.mark.parametrize("name", ["Retry", "Ignore", "Reject"])
+def test_celery_control_flow_exceptions_are_not_errors(
+    captured_errors: MemorySink, name: str
+) -> None:
+    """Celery's Retry, Ignore and Reject steer a task; they are re-raised uncaptured."""
+    exceptions = pytest.importorskip("celery.exceptions", reason="celery is not installed")
+    control = getattr(exceptions, name)
+
+    @auto_capture_errors(reraise=False)
+    def task() -> None:
+        raise control()
+
+    with pytest.raises(control):
+        task()
+    assert captured_errors.events == []
