@@ -17,11 +17,12 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Optional, Union
+from itertools import accumulate
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -95,6 +96,15 @@ _CLIENT_ERROR = 400
 _STATUS_CONSTANT = re.compile(r"HTTP_(\d{3})(?:_|\Z)")
 _CAPTURE_MIDDLEWARE_5XX = frozenset({"AutoCaptureMiddleware"})
 _AUTOCAPTURE_INSTRUMENT = "autocapture.asgi.instrument"
+# Fields that never hold a node worth walking (names, contexts, operators, flags).
+_NON_NODE_FIELDS = frozenset(
+    {"ctx", "op", "id", "attr", "arg", "kind", "type_comment", "conversion", "level",
+     "module", "is_async", "simple", "name", "names"}
+)  # fmt: skip
+_LEAVES: frozenset[type[ast.AST]] = frozenset({ast.Name, ast.Constant})
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+# Imports are cheap and feed name resolution everywhere: never skipped.
+_ALWAYS: frozenset[type[ast.AST]] = frozenset({ast.Import, ast.ImportFrom})
 _TASK_GROUP_HINTS = ("TaskGroup", "task_group", "create_task_group", "Nursery")
 
 
@@ -206,25 +216,44 @@ class ModuleFacts:
     aliases: dict[str, str] = field(default_factory=dict)
 
 
-def interesting_lines(data: bytes) -> Optional[list[int]]:
-    """Find, sorted, the lines holding a keyword that calls worth a full look contain.
+@lru_cache(maxsize=8)
+def keywords_for(
+    helpers: tuple[str, ...], decorators: tuple[str, ...]
+) -> Optional[tuple[bytes, ...]]:
+    """List the byte strings whose lines deserve a look, for given helper and decorator names.
 
     Args:
-        data: The file's bytes (every encoding PEP 263 allows is ASCII-compatible).
+        helpers: Capture helper globs.
+        decorators: Capture decorator names.
 
     Returns:
-        Sorted 1-based line numbers, or ``None`` meaning "every line" (old Mac line ends).
+        The keywords, or ``None`` when a glob has no literal part (every line matters).
     """
-    if b"\r" in data and b"\n" not in data:
-        return None
+    extra: list[bytes] = []
+    for name in (*helpers, *decorators):
+        literal = max(re.split(r"[*?\[\]]", name), key=len)
+        if not literal:
+            return None
+        extra.append(literal.encode("utf-8"))
+    return tuple(dict.fromkeys((*_KEYWORDS, *extra)))
+
+
+def _line_numbers(data: bytes, needles: Iterable[bytes]) -> list[int]:
+    """Find the 1-based lines on which any needle occurs.
+
+    Args:
+        data: The file's bytes.
+        needles: The byte strings to find.
+
+    Returns:
+        The line numbers, sorted, without duplicates.
+    """
     positions: list[int] = []
-    for keyword in _KEYWORDS:
-        pos = data.find(keyword)
+    for needle in needles:
+        pos = data.find(needle)
         while pos != -1:
             positions.append(pos)
-            pos = data.find(keyword, pos + 1)
-    if not positions:
-        return []
+            pos = data.find(needle, pos + 1)
     positions.sort()
     lines: list[int] = []
     line = 1
@@ -235,6 +264,69 @@ def interesting_lines(data: bytes) -> Optional[list[int]]:
         if not lines or lines[-1] != line:
             lines.append(line)
     return lines
+
+
+class LineIndex:
+    """Which line ranges hold a keyword, and which hold a keyword or an ``except``.
+
+    Both questions are answered in constant time from prefix sums over the lines.
+    """
+
+    def __init__(self, data: bytes, keywords: Optional[tuple[bytes, ...]]) -> None:
+        """Index a file.
+
+        Args:
+            data: The file's bytes (every encoding PEP 263 allows is ASCII-compatible).
+            keywords: The keywords (see :func:`keywords_for`); ``None``: every line.
+        """
+        # Old Mac line ends (CR only) defeat the line count: then every line matters.
+        self.everything = keywords is None or (b"\r" in data and b"\n" not in data)
+        size = data.count(b"\n") + 2
+        self._size = size
+        if self.everything or keywords is None:
+            self._keyword: list[int] = []
+            self._hot: list[int] = []
+            return
+        keyword_lines = _line_numbers(data, keywords)
+        marks = bytearray(size + 1)
+        for line in keyword_lines:
+            marks[line] = 1
+        self._keyword = list(accumulate(marks))
+        # Every handler's line holds the word "except": a statement spanning none holds
+        # no handler, and one spanning no keyword either can be skipped whole.
+        for line in _line_numbers(data, (b"except",)):
+            marks[line] = 1
+        self._hot = list(accumulate(marks))
+
+    def keyword(self, start: int, end: int) -> bool:
+        """Tell whether lines ``start`` to ``end`` hold a keyword.
+
+        Args:
+            start: The first line.
+            end: The last line.
+
+        Returns:
+            True when an expression walk of those lines may find something.
+        """
+        if self.everything:
+            return True
+        prefix = self._keyword
+        return prefix[min(end, self._size)] > prefix[start - 1]
+
+    def hot(self, start: int, end: int) -> bool:
+        """Tell whether lines ``start`` to ``end`` hold a keyword or an ``except``.
+
+        Args:
+            start: The first line.
+            end: The last line.
+
+        Returns:
+            True when the statements on those lines must be visited.
+        """
+        if self.everything:
+            return True
+        prefix = self._hot
+        return prefix[min(end, self._size)] > prefix[start - 1]
 
 
 def _dotted(node: ast.expr) -> str:
@@ -391,7 +483,7 @@ class ModuleVisitor(ast.NodeVisitor):
         self,
         module: str,
         package: str,
-        lines: Optional[Sequence[int]],
+        lines: LineIndex,
         options: AuditOptions,
     ) -> None:
         """Prepare a walk.
@@ -399,7 +491,7 @@ class ModuleVisitor(ast.NodeVisitor):
         Args:
             module: The module's dotted name relative to the audited root.
             package: The package relative imports start from.
-            lines: Sorted keyword lines (see :func:`interesting_lines`); ``None``: all.
+            lines: Where the keywords and ``except`` clauses are.
             options: The audit options (helper and decorator names).
         """
         self.facts = ModuleFacts(module)
@@ -411,8 +503,10 @@ class ModuleVisitor(ast.NodeVisitor):
         # The top is the handler whose body is being walked, or None at a barrier
         # (a function or class defined inside a handler runs elsewhere).
         self._frames: list[Optional[RawHandler]] = []
+        self._frame: Optional[RawHandler] = None
         # (name, is_class, decorated) for the enclosing definitions.
         self._scopes: list[tuple[str, bool, bool]] = []
+        self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -425,20 +519,34 @@ class ModuleVisitor(ast.NodeVisitor):
         Returns:
             True when the node deserves an expression walk.
         """
-        lines = self._lines
-        if lines is None:
-            return True
-        if not lines:
-            return False
-        start: int = getattr(node, "lineno", 0)
+        start: int = getattr(node, "lineno", 1)
         end: int = getattr(node, "end_lineno", None) or start
-        i = bisect_left(lines, start)
-        return i < len(lines) and lines[i] <= end
+        return self._lines.keyword(start, end)
 
-    @property
-    def _frame(self) -> Optional[RawHandler]:
-        """The handler being walked, if any."""
-        return self._frames[-1] if self._frames else None
+    def _push(self, frame: Optional[RawHandler]) -> None:
+        """Enter a handler (or, with ``None``, a definition that runs elsewhere).
+
+        Args:
+            frame: The handler, or ``None``.
+        """
+        self._frames.append(frame)
+        self._frame = frame
+
+    def _pop(self) -> None:
+        """Leave the innermost handler or definition."""
+        self._frames.pop()
+        self._frame = self._frames[-1] if self._frames else None
+
+    def _qualified(self, name: str) -> str:
+        """Qualify a name defined in the current scope.
+
+        Args:
+            name: The function or class name.
+
+        Returns:
+            E.g. ``Worker.run``.
+        """
+        return ".".join([*(n for n, _, _ in self._scopes), name])
 
     def _qualname(self) -> Optional[str]:
         """Spell the enclosing definitions as a qualified name.
@@ -567,12 +675,31 @@ class ModuleVisitor(ast.NodeVisitor):
         Args:
             node: The root of the tree.
         """
+        # A hand-rolled ast.walk: per-class field lists that skip names, contexts and
+        # operators, and no descent into leaves, make it several times faster.
         stack: list[ast.AST] = [node]
+        pop = stack.pop
+        push = stack.append
         while stack:
-            current = stack.pop()
-            if isinstance(current, ast.Call):
-                self._call(current)
-            stack.extend(ast.iter_child_nodes(current))
+            current = pop()
+            cls = type(current)
+            if cls is ast.Call:
+                self._call(current)  # type: ignore[arg-type]
+            fields = _CHILD_FIELDS.get(cls)
+            if fields is None:
+                fields = _CHILD_FIELDS[cls] = tuple(
+                    f for f in cls._fields if f not in _NON_NODE_FIELDS
+                )
+            for name in fields:
+                value = getattr(current, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if type(item) not in _LEAVES and isinstance(item, ast.AST):
+                            push(item)
+                elif (
+                    value is not None and type(value) not in _LEAVES and isinstance(value, ast.AST)
+                ):
+                    push(value)
 
     def _walk_all(self, nodes: Iterable[Optional[ast.AST]]) -> None:
         """Walk several optional expressions.
@@ -850,8 +977,26 @@ class ModuleVisitor(ast.NodeVisitor):
         Args:
             body: The statements.
         """
+        # NodeVisitor.visit builds "visit_" + class name per node; a per-class cache of
+        # bound methods does the same dispatch without the string work.
+        dispatch = self._dispatch
+        lines = self._lines
         for stmt in body:
-            self.visit(stmt)
+            kind = type(stmt)
+            if self._frame is None and kind not in _ALWAYS and not lines.everything:
+                decorators = getattr(stmt, "decorator_list", None)
+                start = decorators[0].lineno if decorators else stmt.lineno
+                if not lines.hot(start, stmt.end_lineno or stmt.lineno):
+                    # Nothing to find inside; a function is still worth knowing by name.
+                    if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                        self.facts.functions.add(self._qualified(stmt.name))  # type: ignore[attr-defined]
+                    continue
+            method = dispatch.get(kind)
+            if method is None:
+                method = dispatch[kind] = getattr(
+                    self, "visit_" + kind.__name__, self.generic_visit
+                )
+            method(stmt)
 
     def generic_visit(self, node: ast.AST) -> None:
         """Visit a simple statement: walk its expressions when they may matter.
@@ -1048,13 +1193,23 @@ class ModuleVisitor(ast.NodeVisitor):
 
     def visit_Try(self, node: ast.Try) -> None:
         """Visit a ``try``: its body, then each handler as a frame of its own."""
-        self._body(node.body)
-        for handler in node.handlers:
-            self._handler(handler)
-        self._body(node.orelse)
-        self._body(node.finalbody)
+        self._try(node)
 
-    visit_TryStar = visit_Try  # noqa: N815 - ast.NodeVisitor's naming
+    def visit_TryStar(self, node: ast.stmt) -> None:
+        """Visit a ``try`` with ``except*`` (Python 3.11+) like any ``try``."""
+        self._try(node)
+
+    def _try(self, node: ast.stmt) -> None:
+        """Visit the body, handlers, ``else`` and ``finally`` of a ``try``.
+
+        Args:
+            node: An ``ast.Try`` or ``ast.TryStar``.
+        """
+        self._body(getattr(node, "body", ()))
+        for handler in getattr(node, "handlers", ()):
+            self._handler(handler)
+        self._body(getattr(node, "orelse", ()))
+        self._body(getattr(node, "finalbody", ()))
 
     def _handler(self, node: ast.ExceptHandler) -> None:
         """Walk one ``except`` handler and record what it does.
@@ -1075,9 +1230,9 @@ class ModuleVisitor(ast.NodeVisitor):
         )
         if node.type is not None and self._spans_keyword(node.type):
             self._walk(node.type)
-        self._frames.append(raw)
+        self._push(raw)
         self._body(node.body)
-        self._frames.pop()
+        self._pop()
         self.facts.handlers.append(raw)
 
     def visit_FunctionDef(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> None:
@@ -1088,15 +1243,15 @@ class ModuleVisitor(ast.NodeVisitor):
                 decorated = True
             elif self._frame is not None or self._spans_keyword(decorator):
                 self._walk(decorator)
-        qualname = ".".join([*(n for n, _, _ in self._scopes), node.name])
+        qualname = self._qualified(node.name)
         self.facts.functions.add(qualname)
         if decorated:
             self.facts.decorated.add(qualname)
             self.facts.has_capture = True
         self._scopes.append((node.name, False, decorated))
-        self._frames.append(None)
+        self._push(None)
         self._body(node.body)
-        self._frames.pop()
+        self._pop()
         self._scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 - ast.NodeVisitor's naming
@@ -1106,9 +1261,9 @@ class ModuleVisitor(ast.NodeVisitor):
         if self._frame is not None or any(self._spans_keyword(b) for b in node.bases):
             self._walk_all(node.bases)
         self._scopes.append((node.name, True, False))
-        self._frames.append(None)
+        self._push(None)
         self._body(node.body)
-        self._frames.pop()
+        self._pop()
         self._scopes.pop()
 
 
@@ -1142,6 +1297,7 @@ def visit_module(tree: ast.Module, data: bytes, rel: str, options: AuditOptions)
         The module's facts.
     """
     module, package = module_names(rel)
-    visitor = ModuleVisitor(module, package, interesting_lines(data), options)
+    keywords = keywords_for(options.capture_helpers, options.decorators)
+    visitor = ModuleVisitor(module, package, LineIndex(data, keywords), options)
     visitor.run(tree)
     return visitor.facts

@@ -1,0 +1,1 @@
+"""Tests of ``autocapture audit``: the fixture code base and the command line."""
