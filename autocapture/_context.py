@@ -30,13 +30,41 @@ def bind_context(**values: Any) -> Iterator[Mapping[str, Any]]:
     Returns:
         A context manager yielding the merged, read-only context.
     """
-    merged = MappingProxyType({**_bound.get(), **values})
+    outer = _bound.get()
+    merged: Mapping[str, Any]
+    if type(outer) is MappingProxyType:
+        merged = MappingProxyType({**outer, **values})
+    else:
+        # A lazy outer context (the ASGI middleware's, which describes the request only
+        # when an event is built): merging it now would describe every request that binds.
+        merged = _Layered(outer, values)
     token = _bound.set(merged)
     try:
         yield merged
     finally:
         _bound.reset(token)
         _scrubbed.pop(id(merged), None)
+
+
+class _Layered(Mapping[str, Any]):
+    """An outer context with inner values on top, merged only when read."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, outer: Mapping[str, Any], inner: dict[str, Any]) -> None:
+        self._outer = outer
+        self._inner = inner
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._inner:
+            return self._inner[key]
+        return self._outer[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**self._outer, **self._inner})
+
+    def __len__(self) -> int:
+        return len({**self._outer, **self._inner})
 
 
 def bound_context() -> Mapping[str, Any]:
