@@ -11,7 +11,7 @@ error after the response started cannot lead to a second response).
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter
 from collections.abc import Awaitable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -55,6 +55,10 @@ SCOPE_KEY = "autocapture.request"
 """Where the middleware leaves the request's ``RequestContext`` in the scope."""
 
 logger = logging.getLogger("autocapture.asgi")
+# Bound methods looked up once: the success path is a handful of calls, each counts.
+_get_bound = _bound.get
+_set_bound = _bound.set
+_reset_bound = _bound.reset
 _SLOW_CATEGORY = "autocapture.slow_request"
 
 
@@ -116,33 +120,33 @@ class AutoCaptureMiddleware:
             sink=sink,
             request_id_header=request_id_header,
         )
+        self._slow_seconds = self.options.slow_request_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the app for one connection, capturing the errors of HTTP requests."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        options = self.options
-        context = RequestContext(scope, options, _bound.get())
+        context = RequestContext(scope, self.options, _get_bound())
         scope[SCOPE_KEY] = context
         # bind_context without the context manager's cost: the object describes the
         # request only if an event is built while it is bound.
-        token = _bound.set(context)
-        start = time.perf_counter()
+        token = _set_bound(context)
+        start = perf_counter()
         try:
             await self.app(scope, receive, send)
         except Exception as exc:
-            elapsed = time.perf_counter() - start
-            if elapsed > options.slow_request_seconds:
+            elapsed = perf_counter() - start
+            if elapsed > self._slow_seconds:
+                # Before the capture, so that the error's own event shows it.
                 slow_request(scope, elapsed)
             capture_request_error(exc, context, handled=False)
             raise
-        else:
-            elapsed = time.perf_counter() - start
-            if elapsed > options.slow_request_seconds:
-                slow_request(scope, elapsed)
         finally:
-            _bound.reset(token)
+            _reset_bound(token)
+        elapsed = perf_counter() - start
+        if elapsed > self._slow_seconds:
+            slow_request(scope, elapsed)
 
 
 def make_options(

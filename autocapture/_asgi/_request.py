@@ -325,7 +325,6 @@ class RequestContext(Mapping[str, Any]):
         self.scope = scope
         self._options = options
         self._parent = parent
-        self._described: dict[str, Any] | None = None
 
     @property
     def options(self) -> Options:
@@ -343,8 +342,10 @@ class RequestContext(Mapping[str, Any]):
         return merged
 
     def _values(self) -> dict[str, Any]:
-        described = self._described
-        return described if described is not None else self.refresh()
+        try:
+            return self._described
+        except AttributeError:  # never described yet: the slot is left unset until then
+            return self.refresh()
 
     def __getitem__(self, key: str) -> Any:
         """Return one context field."""

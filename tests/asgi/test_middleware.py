@@ -534,3 +534,36 @@ def test_bad_options_are_rejected_at_construction(options: dict[str, Any], error
     """A bad option fails when the middleware is built, naming the option."""
     with pytest.raises(error, match=next(iter(options))):
         AutoCaptureMiddleware(FastAPI(), **options)
+
+
+async def test_binding_context_in_a_request_does_not_describe_it() -> None:
+    """bind_context inside a request stays lazy: the request is described only for an event."""
+    from autocapture import bind_context, capture_error
+
+    sink = MemorySink()
+    configure(sink=sink)
+    calls: list[str] = []
+    app = FastAPI()
+
+    @app.get("/quiet")
+    async def quiet() -> dict[str, str]:
+        with bind_context(tenant="acme"):
+            return {}
+
+    @app.get("/loud")
+    async def loud() -> dict[str, str]:
+        with bind_context(tenant="acme"):
+            capture_error(ValueError("handled"))
+        return {}
+
+    instrument(app, user_resolver=lambda scope: calls.append("resolved") or {"user_id": "u-1"})
+    await get(app, "/quiet")
+    assert calls == []
+    await get(app, "/loud")
+    [event] = sink.events
+    assert (
+        calls,
+        event.context["tenant"],
+        event.context["route"],
+        event.user["id"],
+    ) == (["resolved"], "acme", "/loud", "u-1")
