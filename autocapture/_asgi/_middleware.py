@@ -11,8 +11,8 @@ error after the response started cannot lead to a second response).
 from __future__ import annotations
 
 import logging
-from time import perf_counter
 from collections.abc import Awaitable, Iterable, MutableMapping
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable
 
 import sentry_sdk
