@@ -90,6 +90,9 @@ def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
     bound = _bound.get()
     if not bound:
         return {}
+    if type(bound) not in (MappingProxyType, _Layered):
+        # Set by someone else (the ASGI middleware): no bind_context exit will forget it.
+        return scrubber.scrub_mapping(bound)  # type: ignore[no-any-return]
     cached = _scrubbed.get(id(bound))
     if cached is None or cached[0] is not bound or cached[1] is not scrubber:
         cached = (bound, scrubber, scrubber.scrub_mapping(bound))

@@ -129,3 +129,28 @@ def test_bookkeeping_keeps_no_exception_alive() -> None:
         tracemalloc.stop()
     # A leak of even one exception (with its frame) per capture would be tens of MB.
     assert after - before < 512 * 1024
+
+
+def test_bound_context_cache_is_forgotten_when_the_block_exits(
+    captured_errors: MemorySink,
+) -> None:
+    """Scrubbed bound contexts are cached only while their bind_context block is open."""
+    from autocapture import _context, bind_context
+
+    @auto_capture_errors(reraise=False)
+    def fail() -> None:
+        raise RuntimeError("x")
+
+    before = len(_context._scrubbed)
+    for n in range(100):
+        with bind_context(request_id=f"r-{n}", api_key="secret-value"):
+            fail()
+            fail()
+    assert len(_context._scrubbed) == before
+    assert [e.context["request_id"] for e in captured_errors.events][:4] == [
+        "r-0",
+        "r-0",
+        "r-1",
+        "r-1",
+    ]
+    assert {e.context["api_key"] for e in captured_errors.events} == {"[REDACTED]"}
