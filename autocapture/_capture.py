@@ -63,7 +63,7 @@ def is_intentional_http_error(exc: BaseException) -> bool:
     return isinstance(status, int) and not isinstance(status, bool) and status < 500  # noqa: PLR2004
 
 
-def emit_error(  # noqa: C901 - one guarded sequence; splitting it would hide the guards
+def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it would hide the guards
     exc: BaseException,
     *,
     context_type: str,
