@@ -184,9 +184,56 @@ def _health_{fn}() -> JSONResponse:
         return JSONResponse(status_code=503, content={{"ok": False}})
 """
 
+# Most code handles no error at all: validation, mapping, small classes.
+PURE = """
+
+def validate_{fn}(payload: dict[str, Any]) -> list[str]:
+    \"\"\"List what is wrong with a payload.\"\"\"
+    problems = []
+    if not isinstance(payload.get("name"), str) or not payload["name"].strip():
+        problems.append("name is required")
+    if len(payload.get("tags", [])) > DEFAULT_LIMIT:
+        problems.append(f"at most {{DEFAULT_LIMIT}} tags")
+    for key, value in sorted(payload.items()):
+        if key.startswith("_"):
+            problems.append(f"{{key}} is private")
+        elif value is None:
+            continue
+    return problems
+
+
+def paginate_{fn}(items: list[Any], page: int = 1, size: int = 20) -> dict[str, Any]:
+    \"\"\"Cut a page out of a list.\"\"\"
+    start = max(page - 1, 0) * size
+    chunk = items[start : start + size]
+    return {{"items": chunk, "page": page, "pages": (len(items) + size - 1) // size}}
+"""
+
+CLIENT = """
+
+class {cls}Client:
+    \"\"\"A small client with state.\"\"\"
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._cache: dict[str, Any] = {{}}
+
+    def url(self, *parts: str) -> str:
+        return "/".join([self.base_url, *(p.strip("/") for p in parts)])
+
+    def cached(self, key: str) -> Optional[Any]:
+        return self._cache.get(key)
+
+    def remember(self, key: str, value: Any) -> None:
+        if len(self._cache) > DEFAULT_LIMIT:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[key] = value
+"""
+
 
 def make_module(rng: random.Random, index: int) -> str:
-    """Write one realistic module (about 150-250 lines).
+    """Write one realistic module (about 150-400 lines, a handler every 30 lines or so).
 
     Args:
         rng: The random source.
@@ -197,11 +244,12 @@ def make_module(rng: random.Random, index: int) -> str:
     """
     name = f"item{index}"
     parts = [HEADER.format(title=f"Module {index}", name=name, limit=rng.randint(10, 500))]
-    blocks = [ROUTE, SERVICE, DB, TASK, HELPERS]
+    blocks = [ROUTE, SERVICE, DB, TASK, HELPERS, PURE, CLIENT]
     for n in range(rng.randint(2, 4)):
         fn = f"{name}_{n}"
-        parts.append(MODEL.format(cls=f"Item{index}x{n}", name=name))
-        parts.extend(block.format(fn=fn, name=name) for block in rng.sample(blocks, k=3))
+        cls = f"Item{index}x{n}"
+        parts.append(MODEL.format(cls=cls, name=name))
+        parts.extend(block.format(fn=fn, name=name, cls=cls) for block in rng.sample(blocks, k=4))
     return "".join(parts)
 
 

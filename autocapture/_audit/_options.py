@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 DEFAULT_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("routes", ("routes", "api", "endpoints", "views", "routers")),
-    ("services", ("services", "service")),
+    ("services", ("services",)),
     ("db", ("db", "database", "repositories", "repository", "dao", "crud")),
     ("tasks", ("tasks", "workers", "jobs", "background")),
 )

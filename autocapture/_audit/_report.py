@@ -173,6 +173,19 @@ def render_json(report: AuditReport) -> str:
     return json.dumps(report_to_dict(report), indent=2, ensure_ascii=False)
 
 
+def _count(number: int, noun: str) -> str:
+    """Spell a count with its noun, singular or plural.
+
+    Args:
+        number: The count.
+        noun: The singular noun.
+
+    Returns:
+        ``1 file`` or ``3 files``.
+    """
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _percent(reached: int, counted: int) -> str:
     """Spell a share as a percentage.
 
@@ -245,7 +258,11 @@ def render_text(report: AuditReport) -> str:
         Text whose lines fit 80 columns (a path longer than that stays whole).
     """
     handlers = len(report.handlers)
-    lines = [f"autocapture audit of {report.root}: {report.files} files, {handlers} handlers", ""]
+    title = (
+        f"autocapture audit of {report.root}: {_count(report.files, 'file')}, "
+        f"{_count(handlers, 'handler')}"
+    )
+    lines = [title, ""]
     lines += _table(report)
     lines.append("")
     not_counted = handlers - report.counted
@@ -260,9 +277,9 @@ def render_text(report: AuditReport) -> str:
         )
     lines += _wrap(coverage + ".", hanging="  ")
     captured = sum(b.captured for b in report.background)
+    starts = len(report.background)
     lines += _wrap(
-        f"Background work: {len(report.background)} starts, "
-        f"{len(report.background) - captured} without capture.",
+        f"Background work: {_count(starts, 'start')}, {starts - captured} without capture.",
         hanging="  ",
     )
     if report.unreadable:

@@ -34,24 +34,22 @@ DEFAULT_FAILED_STATUS_CODES: frozenset[int] = frozenset(range(500, 600))
 """sentry-sdk's default ``failed_request_status_codes`` for Starlette and FastAPI."""
 
 # A keyword found on a line makes the statements spanning it worth an expression walk.
+# Searched in the lower-cased file, so "sentry" also finds SentryAsgiMiddleware and
+# "thread" finds threading.Thread; every call that can matter holds one of these.
 _KEYWORDS: tuple[bytes, ...] = (
     b"capture",
     b"sentry",
-    b"Sentry",
-    b"add_task",
-    b"create_task",
+    b"_task",
     b"ensure_future",
-    b"Thread",
-    b"Timer",
+    b"thread",
+    b"timer",
     b"submit",
     b".map(",
-    b"xecutor",
-    b"Pool",
+    b"executor",
     b"pool",
-    b"add_middleware",
-    b"Middleware",
+    b"middleware",
     b"instrument",
-    b"TaskGroup",
+    b"taskgroup",
     b"task_group",
 )
 
@@ -103,6 +101,15 @@ _NON_NODE_FIELDS = frozenset(
 )  # fmt: skip
 _LEAVES: frozenset[type[ast.AST]] = frozenset({ast.Name, ast.Constant})
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+# Statements with a body: skipped only when they span neither a keyword nor an except.
+_BLOCKS: frozenset[type[ast.AST]] = frozenset(
+    getattr(ast, name)
+    for name in (
+        "FunctionDef", "AsyncFunctionDef", "ClassDef", "If", "For", "AsyncFor", "While",
+        "With", "AsyncWith", "Try", "TryStar", "Match",
+    )
+    if hasattr(ast, name)
+)  # fmt: skip
 # Imports are cheap and feed name resolution everywhere: never skipped.
 _ALWAYS: frozenset[type[ast.AST]] = frozenset({ast.Import, ast.ImportFrom})
 _TASK_GROUP_HINTS = ("TaskGroup", "task_group", "create_task_group", "Nursery")
@@ -234,8 +241,10 @@ def keywords_for(
         literal = max(re.split(r"[*?\[\]]", name), key=len)
         if not literal:
             return None
-        extra.append(literal.encode("utf-8"))
-    return tuple(dict.fromkeys((*_KEYWORDS, *extra)))
+        extra.append(literal.lower().encode("utf-8"))
+    # A keyword that contains another adds nothing but a second search.
+    found = dict.fromkeys((*_KEYWORDS, *extra))
+    return tuple(k for k in found if not any(o != k and o in k for o in found))
 
 
 def _line_numbers(data: bytes, needles: Iterable[bytes]) -> list[int]:
@@ -287,14 +296,15 @@ class LineIndex:
             self._keyword: list[int] = []
             self._hot: list[int] = []
             return
-        keyword_lines = _line_numbers(data, keywords)
+        lowered = data.lower()
+        keyword_lines = _line_numbers(lowered, keywords)
         marks = bytearray(size + 1)
         for line in keyword_lines:
             marks[line] = 1
         self._keyword = list(accumulate(marks))
         # Every handler's line holds the word "except": a statement spanning none holds
         # no handler, and one spanning no keyword either can be skipped whole.
-        for line in _line_numbers(data, (b"except",)):
+        for line in _line_numbers(lowered, (b"except",)):
             marks[line] = 1
         self._hot = list(accumulate(marks))
 
@@ -981,16 +991,21 @@ class ModuleVisitor(ast.NodeVisitor):
         # bound methods does the same dispatch without the string work.
         dispatch = self._dispatch
         lines = self._lines
+        prune = not lines.everything
         for stmt in body:
             kind = type(stmt)
-            if self._frame is None and kind not in _ALWAYS and not lines.everything:
-                decorators = getattr(stmt, "decorator_list", None)
-                start = decorators[0].lineno if decorators else stmt.lineno
-                if not lines.hot(start, stmt.end_lineno or stmt.lineno):
-                    # Nothing to find inside; a function is still worth knowing by name.
-                    if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                        self.facts.functions.add(self._qualified(stmt.name))  # type: ignore[attr-defined]
-                    continue
+            if prune and self._frame is None and kind not in _ALWAYS:
+                end = stmt.end_lineno or stmt.lineno
+                if kind in _BLOCKS:
+                    decorators = getattr(stmt, "decorator_list", None)
+                    start = decorators[0].lineno if decorators else stmt.lineno
+                    if not lines.hot(start, end):
+                        # Nothing to find inside; a function is still worth knowing by name.
+                        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                            self.facts.functions.add(self._qualified(stmt.name))  # type: ignore[attr-defined]
+                        continue
+                elif not lines.keyword(stmt.lineno, end):
+                    continue  # a simple statement holds no handler: only keywords matter
             method = dispatch.get(kind)
             if method is None:
                 method = dispatch[kind] = getattr(
