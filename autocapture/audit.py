@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from autocapture._audit._engine import run_audit
+from autocapture._audit._engine import run_audit as _run_audit
 from autocapture._audit._model import (
     HANDLER_CLASSES,
     Assumption,
@@ -36,13 +36,11 @@ from autocapture._audit._model import (
     SentryInit,
     UnreadableFile,
 )
-from autocapture._audit._options import (
-    DEFAULT_CAPTURE_HELPERS,
-    DEFAULT_DECORATORS,
-    DEFAULT_LAYERS,
-    AuditOptions,
-    override_layers,
-)
+from autocapture._audit._options import DEFAULT_CAPTURE_HELPERS as _DEFAULT_CAPTURE_HELPERS
+from autocapture._audit._options import DEFAULT_DECORATORS as _DEFAULT_DECORATORS
+from autocapture._audit._options import DEFAULT_LAYERS as _DEFAULT_LAYERS
+from autocapture._audit._options import AuditOptions as _AuditOptions
+from autocapture._audit._options import override_layers as _override_layers
 from autocapture._audit._report import SCHEMA_VERSION, render_json, render_text, report_to_dict
 from autocapture._audit._sarif import render_sarif, report_to_sarif
 
@@ -50,17 +48,17 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 __all__ = [
-    "HANDLER_CLASSES",
-    "SCHEMA_VERSION",
     "Assumption",
     "Assumptions",
     "AuditReport",
     "BackgroundStart",
     "CaptureMiddleware",
     "Gap",
+    "HANDLER_CLASSES",
     "Handler",
     "HandlerClass",
     "LayerSummary",
+    "SCHEMA_VERSION",
     "SentryInit",
     "UnreadableFile",
     "audit",
@@ -106,13 +104,13 @@ def audit(
         FileNotFoundError: When ``path`` does not exist.
         ValueError: On an invalid layer override.
     """
-    options = AuditOptions(
-        layers=override_layers(layers or {}, DEFAULT_LAYERS),
+    options = _AuditOptions(
+        layers=_override_layers(layers or {}, _DEFAULT_LAYERS),
         excludes=tuple(excludes),
         default_excludes=default_excludes,
-        capture_helpers=(*DEFAULT_CAPTURE_HELPERS, *capture_helpers),
-        decorators=(*DEFAULT_DECORATORS, *decorators),
+        capture_helpers=(*_DEFAULT_CAPTURE_HELPERS, *capture_helpers),
+        decorators=(*_DEFAULT_DECORATORS, *decorators),
         assume_logging_captured=assume_logging_captured,
         assume_http_5xx_captured=assume_http_5xx_captured,
     )
-    return run_audit(path, options)
+    return _run_audit(path, options)
