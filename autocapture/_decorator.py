@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, overload
 
 import wrapt
 from typing_extensions import ParamSpec
@@ -37,6 +37,14 @@ __all__ = ["auto_capture_errors"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+IgnoreOption = Union[
+    type[BaseException],
+    tuple[type[BaseException], ...],
+    Callable[[BaseException], bool],
+    None,
+]
+"""What ``ignore=`` accepts: exception types, or a predicate ``exc -> bool``."""
 
 # Never reported: control flow, not failures.
 _NEVER = (StopIteration, StopAsyncIteration)
@@ -398,10 +406,7 @@ def auto_capture_errors(
     capture_args: bool | Iterable[str] = True,
     tags: dict[str, str] | None = None,
     sink: Sink | None = None,
-    ignore: type[BaseException]
-    | tuple[type[BaseException], ...]
-    | Callable[[BaseException], bool]
-    | None = None,
+    ignore: IgnoreOption = None,
     level: str = "error",
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
@@ -417,10 +422,7 @@ def auto_capture_errors(
     capture_args: bool | Iterable[str] = True,
     tags: dict[str, str] | None = None,
     sink: Sink | None = None,
-    ignore: type[BaseException]
-    | tuple[type[BaseException], ...]
-    | Callable[[BaseException], bool]
-    | None = None,
+    ignore: IgnoreOption = None,
     level: str = "error",
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Capture the errors a function raises, with its context, and report each once.

@@ -27,7 +27,7 @@ from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from autocapture._context import bind_context
-from autocapture._decorator import _Plan, _validate
+from autocapture._decorator import IgnoreOption, _Plan, _validate
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id
 
@@ -66,10 +66,7 @@ def create_task(
     capture_args: bool | Iterable[str] = True,
     tags: dict[str, str] | None = None,
     sink: Sink | None = None,
-    ignore: type[BaseException]
-    | tuple[type[BaseException], ...]
-    | Callable[[BaseException], bool]
-    | None = None,
+    ignore: IgnoreOption = None,
     level: str = "error",
 ) -> asyncio.Task[T]:
     """Start ``coro`` as an asyncio task whose failure is captured when it happens.
