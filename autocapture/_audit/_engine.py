@@ -446,7 +446,8 @@ def _read(source: SourceFile) -> tuple[Optional[ast.Module], bytes, Optional[Unr
     try:
         data = Path(source.path).read_bytes()
     except OSError as exc:
-        return None, b"", UnreadableFile(source.rel, 0, f"{type(exc).__name__}: {exc.strerror}")
+        why = exc.strerror or str(exc)
+        return None, b"", UnreadableFile(source.rel, 0, f"{type(exc).__name__}: {why}")
     try:
         # Bytes, not text: the parser honours coding cookies and the BOM by itself.
         return ast.parse(data, filename=source.rel), data, None
@@ -491,7 +492,12 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
                 if tree is None:
                     unreadable.append(failure or UnreadableFile(source.rel, 0, "unreadable"))
                     continue
-                parsed.append((source, visit_module(tree, data, source.rel, options)))
+                try:
+                    facts = visit_module(tree, data, source.rel, options)
+                except RecursionError:
+                    unreadable.append(UnreadableFile(source.rel, 0, "RecursionError: too deep"))
+                    continue
+                parsed.append((source, facts))
                 del tree
     finally:
         if gc_was_enabled:

@@ -163,7 +163,8 @@ def discover(root: str, options: AuditOptions) -> list[SourceFile]:
         for entry in entries:
             rel = prefix + entry.name
             try:
-                is_dir = entry.is_dir()
+                # Linked folders are not followed: a link to a parent would never end.
+                is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue  # vanished or unreadable since the listing
             if is_dir:

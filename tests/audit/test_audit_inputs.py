@@ -449,3 +449,13 @@ def test_task_groups_are_not_background_gaps(tmp_path):
     )
     write_tree(tmp_path, {"a.py": source})
     assert audit(str(tmp_path)).background == ()
+
+
+def test_linked_folders_are_not_followed(tmp_path):
+    """A folder link back to a parent neither loops nor counts files twice."""
+    write_tree(tmp_path, {"app/a.py": "x = 1\n"})
+    try:
+        (tmp_path / "app" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    except OSError:
+        pytest.skip("this platform cannot create folder links")
+    assert audit(str(tmp_path)).files == 1
