@@ -456,7 +456,10 @@ def _read(source: SourceFile) -> tuple[Optional[ast.Module], bytes, Optional[Unr
         return None, data, UnreadableFile(source.rel, exc.lineno or 0, f"SyntaxError: {message}")
     except _REPARSE_ERRORS as exc:
         message = (str(exc) or type(exc).__name__).splitlines()[0]
-        return None, data, UnreadableFile(source.rel, 0, f"{type(exc).__name__}: {message}")
+        # Before Python 3.12 the parser rejects NUL bytes with a ValueError; call it what
+        # newer versions call it, so the report does not depend on the interpreter.
+        kind = "SyntaxError" if isinstance(exc, ValueError) else type(exc).__name__
+        return None, data, UnreadableFile(source.rel, 0, f"{kind}: {message}")
 
 
 def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:

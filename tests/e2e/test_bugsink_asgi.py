@@ -19,8 +19,8 @@ from .conftest import ENVIRONMENT, RELEASE, Stored
 
 pytestmark = pytest.mark.e2e
 
-fastapi = pytest.importorskip("fastapi")
-asgi = pytest.importorskip("autocapture.asgi")
+fastapi = pytest.importorskip("fastapi", reason="fastapi (test extra) is not installed")
+from autocapture import asgi  # noqa: E402 - after the optional dependency check
 
 
 def _app(raised: list[BaseException]) -> fastapi.FastAPI:
