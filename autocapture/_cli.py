@@ -5,6 +5,7 @@ Each subcommand's module is imported only when that subcommand runs.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +25,7 @@ options:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``autocapture`` command.
+    """Run the ``autocapture`` command; a closed output pipe (``| head``) ends it quietly.
 
     Args:
         argv: The arguments after the program name (default: ``sys.argv[1:]``).
@@ -32,6 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status: 0 on success, 1 for a failed check, 2 on bad usage.
     """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # Python would print a traceback when flushing at exit: point stdout at nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(_USAGE, end="", file=sys.stdout if args else sys.stderr)
