@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable
+from typing import TypeVar
 
 __all__ = [
     "DEFAULT_ENDPOINT_RULES",
@@ -129,19 +130,7 @@ def check_endpoint_rules(rules: object) -> tuple[EndpointRule, ...]:
     Raises:
         TypeError: ``rules`` is not an iterable of ``EndpointRule``.
     """
-    if isinstance(rules, (str, bytes)) or not isinstance(rules, Iterable):
-        raise TypeError(
-            f"endpoint_rules must be an iterable of autocapture.asgi.EndpointRule, got "
-            f"{type(rules).__name__} {rules!r}"
-        )
-    checked = tuple(rules)
-    for rule in checked:
-        if not isinstance(rule, EndpointRule):
-            raise TypeError(
-                f"endpoint_rules must hold autocapture.asgi.EndpointRule objects, got "
-                f"{type(rule).__name__} {rule!r}"
-            )
-    return checked
+    return _check_rules("endpoint_rules", rules, EndpointRule)
 
 
 # --------------------------------------------------------------------------------------
@@ -385,16 +374,22 @@ def check_error_categories(rules: object) -> tuple[ErrorCategory, ...]:
     Raises:
         TypeError: ``rules`` is not an iterable of ``ErrorCategory``.
     """
+    return _check_rules("error_categories", rules, ErrorCategory)
+
+
+_Rule = TypeVar("_Rule")
+
+
+def _check_rules(option: str, rules: object, kind: type[_Rule]) -> tuple[_Rule, ...]:
+    name = f"autocapture.asgi.{kind.__name__}"
     if isinstance(rules, (str, bytes)) or not isinstance(rules, Iterable):
         raise TypeError(
-            f"error_categories must be an iterable of autocapture.asgi.ErrorCategory, got "
-            f"{type(rules).__name__} {rules!r}"
+            f"{option} must be an iterable of {name}, got {type(rules).__name__} {rules!r}"
         )
     checked = tuple(rules)
     for rule in checked:
-        if not isinstance(rule, ErrorCategory):
+        if not isinstance(rule, kind):
             raise TypeError(
-                f"error_categories must hold autocapture.asgi.ErrorCategory objects, got "
-                f"{type(rule).__name__} {rule!r}"
+                f"{option} must hold {name} objects, got {type(rule).__name__} {rule!r}"
             )
     return checked
