@@ -65,6 +65,10 @@ _SCAN_MARGIN: Final = (
 )
 _BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
 _KEY_CACHE_SIZE: Final = 4096
+# Short strings repeat (keys, roles, model names, table names): their secret spans are
+# remembered, bounded in count and length. The cache lives and dies with its Scrubber.
+_SHORT_TEXT: Final = 64
+_SHORT_CACHE_SIZE: Final = 4096
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
 _MAX_DEPTH_LIMIT: Final = 100  # stays far below the interpreter's recursion limit
 
@@ -261,6 +265,7 @@ class Scrubber:
             extra_patterns=options.extra_patterns,  # type: ignore[arg-type]  # compiled in __post_init__
         )
         self._callback = options.callback
+        self._spans = _short_cached(self._text.spans)
 
     def __repr__(self) -> str:
         return f"Scrubber({self.options!r}, send_pii={self.send_pii!r})"
@@ -369,6 +374,24 @@ _OPAQUE: Final = (
 )
 
 
+def _short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
+    """Memoise ``spans`` for short strings (callers only read the lists it returns)."""
+    cache: dict[str, list[Span]] = {}
+
+    def cached(text: str) -> list[Span]:
+        if len(text) > _SHORT_TEXT:
+            return spans(text)
+        found = cache.get(text)
+        if found is None:
+            found = spans(text)
+            if len(cache) >= _SHORT_CACHE_SIZE:
+                cache.clear()  # crude but bounded, and lock-free: a miss only costs a scan
+            cache[text] = found
+        return found
+
+    return cached
+
+
 class _Walk:
     """One scrub call: the limits, the remaining size budget and the containers on the path.
 
@@ -389,7 +412,7 @@ class _Walk:
     def __init__(self, scrubber: Scrubber) -> None:
         options = scrubber.options
         self.classify = scrubber._classify  # noqa: SLF001 - the walker is the scrubber's
-        self.spans: Callable[[str], list[Span]] = scrubber._text.spans  # noqa: SLF001
+        self.spans: Callable[[str], list[Span]] = scrubber._spans  # noqa: SLF001
         self.callback = scrubber._callback  # noqa: SLF001
         self.max_str = options.max_string_length
         self.max_depth = options.max_depth

@@ -767,3 +767,22 @@ def test_realistic_chat_payload() -> None:
         **payload,
         "headers": {"Authorization": REDACTED, "Content-Type": "application/json"},
     }
+
+
+def test_short_string_cache_is_bounded_and_never_changes_results() -> None:
+    """Repeated short strings give the same result, and the span cache stays bounded."""
+    from autocapture import _scrub
+
+    scrubber = Scrubber()
+    secret = "sk_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2"
+    for _ in range(3):
+        assert scrubber.scrub({"note": secret, "role": "user"}) == {
+            "note": REDACTED,
+            "role": "user",
+        }
+    for n in range(_scrub._SHORT_CACHE_SIZE * 2 + 10):
+        assert scrubber.scrub(f"value-{n}") == f"value-{n}"
+    cells = scrubber._spans.__closure__  # type: ignore[attr-defined]
+    cache = next(c.cell_contents for c in cells if isinstance(c.cell_contents, dict))
+    assert len(cache) <= _scrub._SHORT_CACHE_SIZE
+    assert scrubber.scrub(secret) == REDACTED
