@@ -21,8 +21,8 @@ class CapturedError:
 
     event_id: str
     """32 lowercase hex characters; the same id Sentry stores."""
-    exception: BaseException
-    """The original exception object."""
+    exception: BaseException = dataclasses.field(repr=False)
+    """The original exception object (left out of ``repr``: its message is not scrubbed)."""
     message: str
     """``str(exception)``, scrubbed."""
     context_type: str
