@@ -1063,11 +1063,46 @@ def _is_scalar(value: object) -> bool:
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
+def _best_values(
+    sources: list[dict[str, Any]], index: dict[str, tuple[tuple[str, int], ...]]
+) -> dict[str, tuple[int, int, Any]]:
+    # Walk the (few) argument names rather than the (many) aliases: the winner of a field
+    # is its first source, then its first alias, as the table orders them.
+    best: dict[str, tuple[int, int, Any]] = {}
+    for number, source in enumerate(sources):
+        for name, candidate in source.items():
+            hits = index.get(name)
+            if hits is None or not _is_scalar(candidate):
+                continue
+            for key, rank in hits:
+                current = best.get(key)
+                if current is None or (number, rank) < current[:2]:
+                    best[key] = (number, rank, candidate)
+    return best
+
+
+@functools.lru_cache(maxsize=256)
+def _alias_index(
+    table: tuple[tuple[str, tuple[str, ...]], ...],
+) -> dict[str, tuple[tuple[str, int], ...]]:
+    index: dict[str, list[tuple[str, int]]] = {}
+    for key, aliases in table:
+        for rank, alias in enumerate(aliases):
+            index.setdefault(alias, []).append((key, rank))
+    return {alias: tuple(hits) for alias, hits in index.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _normal_name(name: str) -> str:
+    # Argument names repeat on every failure of the same function: join their words once.
+    return "_".join(split_words(name))
+
+
 def _normalised(arguments: Mapping[str, Any]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for name, value in arguments.items():
-        if isinstance(name, str):
-            found.setdefault("_".join(split_words(name)), value)
+        if type(name) is str:
+            found.setdefault(_normal_name(name), value)
     return found
 
 
@@ -1112,17 +1147,11 @@ def context_fields(
     service_field = rules.provider_field.get(context_type)
     if service_field is not None:
         defaults[service_field] = provider
+    best = _best_values(sources, _alias_index(table))
     found: dict[str, Any] = {}
-    for key, aliases in table:
-        value = next(
-            (
-                source[alias]
-                for source in sources
-                for alias in aliases
-                if alias in source and _is_scalar(source[alias])
-            ),
-            None,
-        )
+    for key, _ in table:
+        chosen = best.get(key)
+        value = chosen[2] if chosen is not None else None
         if value is None and key == "record_id":
             ids = [name for name in top if name.endswith("_id") and _is_scalar(top[name])]
             if len(ids) == 1:

@@ -305,3 +305,16 @@ def test_celery_control_flow_exceptions_are_not_errors(
     with pytest.raises(control):
         task()
     assert captured_errors.events == []
+
+
+def test_events_are_complete_frozen_dataclasses(captured_errors: MemorySink) -> None:
+    """A captured event has every field and equals one built through the constructor."""
+    import dataclasses
+
+    with pytest.raises(ValueError):
+        get_user(-1)
+    [event] = captured_errors.events
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(CapturedError)}
+    assert CapturedError(**fields) == event
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.level = "info"  # type: ignore[misc]
