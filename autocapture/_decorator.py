@@ -28,6 +28,7 @@ from autocapture._api import check_level, check_tags
 from autocapture._capture import emit_error, is_intentional_http_error
 from autocapture._config import check_sink, get_config
 from autocapture._infer import context_fields, infer
+from autocapture._log import report_failure
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
@@ -175,14 +176,12 @@ class _Plan:
             ):
                 return False
         except Exception as err:  # a user predicate that fails: capture, do not guess
-            from autocapture._log import report_failure
-
             report_failure(f"the ignore predicate of {self.function}", err)
         try:
-            if self.generation != get_config().generation:
+            config = get_config()
+            if self.generation != config.generation:
                 self._infer()
             inference = self.inference
-            config = get_config()
             # Scrubbed once here; the context fields are then picked from safe values.
             arguments = config.scrubber.scrub_mapping(self._arguments(args, kwargs))
             context = context_fields(
@@ -195,8 +194,6 @@ class _Plan:
             if inference.operation and inference.context_type != "general":
                 context.setdefault("operation", inference.operation)
         except Exception as err:
-            from autocapture._log import report_failure
-
             report_failure(f"collecting the context of {self.function}", err)
             inference, arguments, context = self.inference, {}, {}
         emit_error(
