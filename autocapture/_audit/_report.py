@@ -262,7 +262,9 @@ def render_text(report: AuditReport) -> str:
         f"autocapture audit of {report.root}: {_count(report.files, 'file')}, "
         f"{_count(handlers, 'handler')}"
     )
-    lines = [title, ""]
+    # The root is shown as given, and a CI checkout can make it long: wrap it like
+    # every other line so the counts are not pushed past the terminal's edge.
+    lines = [*_wrap(title, hanging="  "), ""]
     lines += _table(report)
     lines.append("")
     not_counted = handlers - report.counted

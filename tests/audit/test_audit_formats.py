@@ -24,6 +24,26 @@ def test_text_fits_80_columns(run_audit_cli, fixture_app):
     assert [line for line in result.out.splitlines() if len(line) > 80] == []
 
 
+def test_text_fits_80_columns_under_a_long_root(run_audit_cli, tmp_path):
+    """A long root path (a CI checkout, say) wraps; only the bare path may be longer."""
+    root = tmp_path / ("deeply_nested_checkout_" * 3) / "of_the_service" / "fixture_app"
+    write_tree(
+        root,
+        {
+            "app/routes/items.py": (
+                "def get():\n    try:\n        f()\n    except Exception:\n        pass\n"
+            )
+        },
+    )
+    result = run_audit_cli(root)
+    assert result.code == 0
+    assert len(str(root)) > 60
+    too_long = [line for line in result.out.splitlines() if len(line) > 80]
+    assert all(line.strip().rstrip(":") == str(root) for line in too_long), too_long
+    head = " ".join(result.out.split("\n\n")[0].split())
+    assert head == f"autocapture audit of {root}: 1 file, 1 handler"
+
+
 def test_text_sections_in_order(run_audit_cli, fixture_app):
     """The text report has the table, the coverage, the assumptions, then the gaps."""
     out = run_audit_cli(fixture_app).out
