@@ -98,19 +98,65 @@ def instrument(app: AppT, **options: Any) -> AppT:
         # Validate now, so that a bad option fails here rather than on the first request.
         AutoCaptureMiddleware(_no_app, **options)
         app.add_middleware(AutoCaptureMiddleware, **options)
+    _capture_in_handlers(app, outermost=True)
+    return app
+
+
+def _capture_in_handlers(app: Starlette, *, outermost: bool) -> None:
+    """Wrap ``app``'s exception handlers, and those of the apps mounted in it, when built.
+
+    Args:
+        app: The application.
+        outermost: Also keep our middleware outermost (the instrumented app itself;
+            mounted apps run inside that middleware and need only their handlers).
+    """
     build = app.build_middleware_stack
 
     @functools.wraps(build)
     def build_middleware_stack() -> Any:
-        _outermost(app)
+        if outermost:
+            _outermost(app)
         _wrap_handlers(app)
         stack = build()
         _wrap_built_handlers(stack)
+        # A mounted Starlette/FastAPI app has its own ExceptionMiddleware, which turns
+        # its HTTPException(500) into a response before our middleware sees anything.
+        # Looked up here, at the first request, so that apps mounted after instrument()
+        # are covered too; each builds its own stack at its own first request.
+        for mounted in _mounted_apps(app.router.routes):
+            _capture_in_handlers(mounted, outermost=False)
         return stack
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign,unused-ignore]
     setattr(app, _INSTRUMENTED, True)
-    return app
+
+
+def _mounted_apps(routes: Any) -> list[Starlette]:
+    """Starlette apps mounted in ``routes`` (``Mount``, ``Host``, plain routers, any depth)."""
+    from starlette.applications import Starlette
+    from starlette.routing import Host, Mount, Router
+
+    found: list[Starlette] = []
+    pending = [r for r in routes or () if isinstance(r, (Mount, Host))]
+    seen: set[int] = set()
+    while pending:
+        node: object = pending.pop(0).app
+        # Mount(..., middleware=[...]) puts the middleware in front of the app.
+        for _ in range(_MAX_DEPTH):
+            if node is None or isinstance(node, (Starlette, Router)):
+                break
+            node = getattr(node, "app", None)
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Starlette):
+            # Instrumented on its own, it wraps its handlers itself (the once rule keeps
+            # one event); already built means it served requests: leave both alone.
+            if not getattr(node, _INSTRUMENTED, False) and node.middleware_stack is None:
+                found.append(node)
+        elif isinstance(node, Router):
+            pending.extend(r for r in node.routes if isinstance(r, (Mount, Host)))
+    return found
 
 
 async def _no_app(scope: Any, receive: Any, send: Any) -> None:

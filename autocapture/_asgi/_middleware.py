@@ -127,7 +127,7 @@ class AutoCaptureMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        context = RequestContext(scope, self.options, _get_bound())
+        context = RequestContext(scope, self.options, _get_bound(), scope.get("app", self.app))
         scope[SCOPE_KEY] = context
         # bind_context without the context manager's cost: the object describes the
         # request only if an event is built while it is bound.
@@ -139,14 +139,14 @@ class AutoCaptureMiddleware:
             elapsed = perf_counter() - start
             if elapsed > self._slow_seconds:
                 # Before the capture, so that the error's own event shows it.
-                slow_request(scope, elapsed)
+                slow_request(context, elapsed)
             capture_request_error(exc, context, handled=False)
             raise
         finally:
             _reset_bound(token)
         elapsed = perf_counter() - start
         if elapsed > self._slow_seconds:
-            slow_request(scope, elapsed)
+            slow_request(context, elapsed)
 
 
 def make_options(
@@ -245,7 +245,7 @@ def capture_request_error(
         scope = context.scope
         function = described.get("endpoint")
         if not isinstance(function, str):
-            route = route_template(scope) or route_path(scope)
+            route = route_template(scope, context.root_app) or route_path(scope)
             function = f"asgi {scope.get('method')} {route}"
         endpoint = scope.get("endpoint")
         module = getattr(getattr(endpoint, "__wrapped__", endpoint), "__module__", None)
@@ -267,11 +267,12 @@ def capture_request_error(
     )
 
 
-def slow_request(scope: Scope, seconds: float) -> None:
+def slow_request(context: RequestContext, seconds: float) -> None:
     """Leave a Sentry breadcrumb and a debug log for a request that took ``seconds``."""
     try:
+        scope = context.scope
         method = str(scope.get("method") or "")
-        path = route_template(scope) or route_path(scope)
+        path = route_template(scope, context.root_app) or route_path(scope)
         duration_ms = round(seconds * 1000, 1)
         sentry_sdk.add_breadcrumb(
             category=_SLOW_CATEGORY,

@@ -139,17 +139,69 @@ def _scrub_query(scrubber: Scrubber, query: str) -> str:
     return "&".join(parts)
 
 
-def route_template(scope: Scope) -> str | None:
-    """Return the path template of the route the router resolved, if any."""
+def route_template(scope: Scope, root_app: object = None) -> str | None:
+    """Return the path template of the route the router resolved, if any.
+
+    Args:
+        scope: The ASGI HTTP scope.
+        root_app: The application the request entered (to name the mounts in between by
+            their templates); without it, a mount is named by the path it matched.
+
+    Returns:
+        The template from the application's root, mounts included (``/v2/items/{id}``).
+    """
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else None
+    if not isinstance(path, str):
+        return None
+    # Each mount appends what it matched to root_path; Starlette keeps the server's own
+    # root path in app_root_path. The difference is where the mounts put the route.
+    root = str(scope.get("root_path") or "")
+    app_root = _app_root(scope)
+    if len(root) <= len(app_root) or not root.startswith(app_root):
+        return path
+    matched = root[len(app_root) :]
+    mounts = _mount_template(root_app, route, matched)
+    return (mounts if mounts is not None else matched).rstrip("/") + path
+
+
+def _app_root(scope: Scope) -> str:
+    return str(scope.get("app_root_path", scope.get("root_path")) or "")
+
+
+def _mount_template(root_app: object, route: object, matched: str) -> str | None:
+    """The templates of the mounts from ``root_app`` down to ``route``, joined."""
+    if root_app is None:
+        return None
+    from starlette.routing import Host, Mount
+
+    pending: list[tuple[object, str]] = [(root_app, "")]
+    seen: set[int] = set()
+    while pending:
+        node, prefix = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for child in getattr(node, "routes", None) or ():
+            # The same routes may be mounted twice: a template without parameters must
+            # be what the request matched.
+            if child is route and ("{" in prefix or prefix == matched.rstrip("/")):
+                return prefix
+            if isinstance(child, Mount):
+                pending.append((child, prefix + child.path))
+            elif isinstance(child, Host):  # matches on the host name, adds no path
+                pending.append((child, prefix))
+    return None
 
 
 def route_path(scope: Scope) -> str:
-    """Return the request path without the ``root_path`` (what routers match on)."""
+    """Return the request path without the server's ``root_path`` (what the app matches on).
+
+    Mounts extend ``root_path`` as the request goes down; the path stays the one from
+    the application's root.
+    """
     path = str(scope.get("path") or "")
-    root = str(scope.get("root_path") or "")
+    root = _app_root(scope)
     if root and path.startswith(root):
         return path[len(root) :] or "/"
     return path
@@ -204,7 +256,7 @@ def _resolved_user(scope: Scope, resolver: UserResolver) -> dict[str, Any]:
     return {}
 
 
-def describe_request(scope: Scope, options: Options) -> dict[str, Any]:
+def describe_request(scope: Scope, options: Options, root_app: object = None) -> dict[str, Any]:
     """Describe the request for an event: context fields, with a Sentry ``request`` dict.
 
     Secrets are redacted here already (headers, query, the cookie header); the core scrubs
@@ -213,6 +265,7 @@ def describe_request(scope: Scope, options: Options) -> dict[str, Any]:
     Args:
         scope: The ASGI HTTP scope.
         options: The middleware's settings.
+        root_app: The application the request entered, if known (names mounts).
 
     Returns:
         ``request_id``, ``method``, ``path``, ``route``, ``endpoint``, ``endpoint_type``,
@@ -221,7 +274,7 @@ def describe_request(scope: Scope, options: Options) -> dict[str, Any]:
     """
     headers = _headers(scope)
     method = str(scope.get("method") or "")
-    template = route_template(scope)
+    template = route_template(scope, root_app)
     path = route_path(scope)
     wanted_id = options.request_id_header.decode("latin-1")
     request_id = next((v for n, v in headers if n == wanted_id), None)
@@ -318,13 +371,21 @@ class RequestContext(Mapping[str, Any]):
     and authentication fill the scope in as the request goes).
     """
 
-    __slots__ = ("_described", "_options", "_parent", "scope")
+    __slots__ = ("_described", "_options", "_parent", "root_app", "scope")
 
-    def __init__(self, scope: Scope, options: Options, parent: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        options: Options,
+        parent: Mapping[str, Any],
+        root_app: object = None,
+    ) -> None:
         """Remember what is needed to describe the request later."""
         self.scope = scope
         self._options = options
         self._parent = parent
+        # Mounted apps replace scope["app"] on the way down; the routes are found from here.
+        self.root_app = root_app
 
     @property
     def options(self) -> Options:
@@ -335,7 +396,7 @@ class RequestContext(Mapping[str, Any]):
         """Describe the request now (never raises) and return the merged context."""
         merged = dict(self._parent)
         try:
-            merged.update(describe_request(self.scope, self._options))
+            merged.update(describe_request(self.scope, self._options, self.root_app))
         except Exception as exc:
             report_failure("describing the request", exc)
         self._described = merged

@@ -240,3 +240,83 @@ def test_importing_autocapture_asgi_does_not_import_starlette() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def mounted_apps() -> FastAPI:
+    """An app with a FastAPI sub-app, mounted twice deep, whose routes raise HTTPExceptions."""
+    inner = FastAPI()
+
+    @inner.get("/boom")
+    async def inner_boom() -> None:
+        try:
+            int("not a number")
+        except ValueError as err:
+            raise HTTPException(status_code=500, detail="inner failed") from err
+
+    @inner.get("/missing")
+    async def inner_missing() -> None:
+        raise HTTPException(status_code=404, detail="no such thing")
+
+    middle = FastAPI()
+
+    @middle.get("/boom")
+    async def middle_boom() -> None:
+        raise HTTPException(status_code=502, detail="upstream")
+
+    middle.mount("/inner", inner)
+    app = FastAPI()
+    app.mount("/v2", middle)
+    return app
+
+
+async def test_mounted_sub_apps_capture_their_5xx_http_exceptions() -> None:
+    """Sub-apps mounted before or after instrument(), at any depth, capture 5xx the same way."""
+    sink = MemorySink()
+    configure(sink=sink)
+    paths = ("/v2/boom", "/v2/inner/boom", "/v2/inner/missing")
+    plain = [await answer(mounted_apps(), p) for p in paths]
+    app = instrument(mounted_apps())
+    late = Starlette()
+    late.add_exception_handler(
+        StarletteHTTPException,
+        lambda request, exc: PlainTextResponse(f"late {exc.status_code}", exc.status_code),
+    )
+
+    async def late_boom(request: Request) -> Response:
+        raise StarletteHTTPException(status_code=503, detail="late")
+
+    late.add_route("/boom", late_boom)
+    app.mount("/late", late)
+    captured = [await answer(app, p) for p in paths]
+    assert plain == captured
+    assert await answer(app, "/late/boom") == (503, b"late 503", "text/plain; charset=utf-8", None)
+    events = sink.events
+    assert [e.exception.status_code for e in events] == [502, 500, 503]
+    assert isinstance(events[1].exception.__cause__, ValueError)
+    assert [(e.context["route"], e.context["path"]) for e in events] == [
+        ("/v2/boom", "/v2/boom"),
+        ("/v2/inner/boom", "/v2/inner/boom"),
+        ("/late/boom", "/late/boom"),
+    ]
+
+
+async def test_sub_apps_behind_mount_middleware_or_a_host_capture_too() -> None:
+    """A sub-app behind a Mount's own middleware, or under a Host route, is found as well."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.gzip import GZipMiddleware
+    from starlette.routing import Host, Mount
+
+    sink = MemorySink()
+    configure(sink=sink)
+    app = instrument(
+        Starlette(
+            routes=[
+                Mount("/mw", app=starlette_app(), middleware=[Middleware(GZipMiddleware)]),
+                Host("api.example.com", app=starlette_app()),
+            ]
+        )
+    )
+    assert (await get(app, "/mw/boom")).status_code == 503
+    assert (await get(app, "/boom", headers={"host": "api.example.com"})).status_code == 503
+    assert [e.exception.status_code for e in sink.events] == [503, 503]
+    assert [e.context["route"] for e in sink.events] == ["/mw/boom", "/boom"]

@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import BackgroundTasks, FastAPI, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -113,6 +114,70 @@ async def test_route_template_and_path() -> None:
         event.tags["has_user"],
     ) == ("/users/{user_id}", "users", "false")
     assert (event.context["route"], event.context["path"]) == ("/users/{user_id}", "/users/42")
+
+
+def mounting_app() -> FastAPI:
+    """A FastAPI app mounting a sub-app under a parameter, and plain routes under /v1."""
+    from starlette.routing import Mount, Route
+
+    tenant = FastAPI()
+
+    @tenant.get("/orders/{order_id}")
+    async def tenant_order(order_id: int) -> None:
+        raise LookupError(f"order {order_id} lost")
+
+    async def completions(request: Request) -> None:
+        raise TimeoutError("provider timed out")
+
+    app = instrument(FastAPI())
+    app.mount("/tenants/{tenant_id}", tenant)
+    app.router.routes.append(
+        Mount("/v1", routes=[Route("/chat/completions", completions, methods=["POST"])])
+    )
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "route", "endpoint_type"),
+    [
+        ("GET", "/tenants/7/orders/42", "/tenants/{tenant_id}/orders/{order_id}", "other"),
+        ("POST", "/v1/chat/completions", "/v1/chat/completions", "inference"),
+    ],
+)
+async def test_mounted_routes_are_named_from_the_application_root(
+    method: str, path: str, route: str, endpoint_type: str
+) -> None:
+    """Routes inside mounts keep the mount's template, so endpoint rules still apply."""
+    sink = MemorySink()
+    configure(sink=sink)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=mounting_app(), raise_app_exceptions=False),
+        base_url="http://testserver",
+    ) as client:
+        response = await client.request(method, path)
+    assert response.status_code == 500
+    [event] = sink.events
+    assert (event.context["route"], event.context["path"]) == (route, path)
+    assert (event.tags["endpoint"], event.tags["endpoint_type"]) == (route, endpoint_type)
+
+
+async def test_a_server_root_path_is_not_part_of_the_route() -> None:
+    """Behind a proxy prefix (root_path), the route and path are the application's own."""
+    sink = MemorySink()
+    configure(sink=sink)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(
+            app=mounting_app(), raise_app_exceptions=False, root_path="/api"
+        ),
+        base_url="http://testserver",
+    ) as client:
+        response = await client.get("/api/tenants/7/orders/42")
+    assert response.status_code == 500
+    [event] = sink.events
+    assert (event.context["route"], event.context["path"]) == (
+        "/tenants/{tenant_id}/orders/{order_id}",
+        "/tenants/7/orders/42",
+    )
 
 
 async def test_secrets_in_headers_query_and_cookies_never_reach_the_event(
