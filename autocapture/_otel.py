@@ -7,6 +7,9 @@ it would format the message and the traceback itself, unscrubbed. Without a reco
 span, a short span named after the failing function carries the same content, so the
 error is not lost.
 
+The SDK records an exception that escapes a span itself, unscrubbed:
+``ScrubbingSpanExporter`` scrubs every span on its way out of the process.
+
 OpenTelemetry is an optional extra (``autocapture[otel]``): it is imported when the sink
 is constructed, never when ``autocapture`` or ``autocapture.sinks`` is.
 """
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from autocapture._config import get_config
 from autocapture._log import report_failure
+from autocapture._scrub import REDACTED
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider
@@ -27,7 +31,7 @@ if TYPE_CHECKING:
 
     from autocapture._event import CapturedError
 
-__all__ = ["OpenTelemetrySink"]
+__all__ = ["OpenTelemetrySink", "ScrubbingSpanExporter"]
 
 _INSTRUMENTATION_NAME = "autocapture"
 # A traceback can be huge (deep recursion); its end holds the raise site and the message.
@@ -232,3 +236,123 @@ def _type_name(exc: BaseException) -> str:
 
 def _nanoseconds(event: CapturedError) -> int:
     return int(event.timestamp.timestamp() * 1_000_000_000)
+
+
+class ScrubbingSpanExporter:
+    """Scrub every span on its way out, then hand it to another span exporter.
+
+    ``OpenTelemetrySink`` records what autocapture captures already scrubbed, but the
+    SDK records an exception that escapes ``tracer.start_as_current_span(...)`` itself,
+    raw: the message and traceback in the ``exception`` event and the status
+    description. Instrumentations also put URLs, headers and queries in attributes. Put
+    this exporter in front of the real one and none of it leaves the process unscrubbed::
+
+        provider.add_span_processor(BatchSpanProcessor(ScrubbingSpanExporter(OTLPSpanExporter())))
+
+    Scrubbed with the configured scrubber (``configure(scrub=...)``): the span's name,
+    status description, attributes, and the names and attributes of its events and
+    links. An attribute whose key is a secret name is replaced whole; strings (also inside
+    sequences) have the secrets found in them replaced. The resource is left as is. A span
+    that cannot be scrubbed is dropped, never exported raw.
+    """
+
+    def __init__(self, exporter: Any) -> None:
+        """Wrap ``exporter``.
+
+        Args:
+            exporter: An OpenTelemetry SDK ``SpanExporter`` (``export``, ``shutdown``,
+                ``force_flush``).
+
+        Raises:
+            ImportError: The OpenTelemetry SDK is not installed
+                (``pip install 'autocapture[otel]'``).
+            TypeError: ``exporter`` has no ``export`` method.
+        """
+        try:
+            from opentelemetry.sdk.trace import export
+        except ImportError as exc:
+            raise ImportError(
+                "ScrubbingSpanExporter needs the OpenTelemetry SDK: "
+                "pip install 'autocapture[otel]'"
+            ) from exc
+        if not callable(getattr(exporter, "export", None)):
+            raise TypeError(
+                "ScrubbingSpanExporter(exporter) takes an OpenTelemetry SpanExporter, got "
+                f"{type(exporter).__name__} {exporter!r}"
+            )
+        self.exporter = exporter
+        self._failure = export.SpanExportResult.FAILURE
+
+    def export(self, spans: Any) -> Any:
+        """Scrub ``spans`` and export them with the wrapped exporter."""
+        scrubbed = []
+        for span in spans:
+            try:
+                scrubbed.append(_scrubbed_span(span))
+            except Exception as exc:
+                # Fail closed: a span we could not read is not sent as it was.
+                report_failure("ScrubbingSpanExporter.export", exc)
+        if spans and not scrubbed:
+            return self._failure
+        return self.exporter.export(scrubbed)
+
+    def shutdown(self) -> None:
+        """Shut the wrapped exporter down."""
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        """Flush the wrapped exporter."""
+        flush = getattr(self.exporter, "force_flush", None)
+        return bool(flush(timeout_millis)) if callable(flush) else True
+
+    def __repr__(self) -> str:
+        """Say what it wraps."""
+        return f"ScrubbingSpanExporter({self.exporter!r})"
+
+
+def _scrubbed_span(span: Any) -> Any:
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Link, Status
+
+    scrubber = get_config().scrubber
+    status = span.status
+    if status.description:
+        status = Status(status.status_code, scrubber.scrub_text(status.description))
+    return ReadableSpan(
+        name=scrubber.scrub_text(span.name),
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=_scrubbed_attributes(span.attributes),
+        events=[
+            Event(
+                scrubber.scrub_text(e.name),
+                _scrubbed_attributes(e.attributes),
+                e.timestamp,
+            )
+            for e in span.events
+        ],
+        links=[Link(link.context, _scrubbed_attributes(link.attributes)) for link in span.links],
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def _scrubbed_attributes(attributes: Any) -> dict[str, AttributeValue]:
+    scrubber = get_config().scrubber
+    scrubbed: dict[str, AttributeValue] = {}
+    for key, value in (attributes or {}).items():
+        if scrubber.is_sensitive_key(key):
+            scrubbed[key] = REDACTED
+        elif isinstance(value, str):
+            scrubbed[key] = scrubber.scrub_text(value)
+        elif isinstance(value, (tuple, list)):
+            scrubbed[key] = tuple(
+                scrubber.scrub_text(v) if isinstance(v, str) else v for v in value
+            )
+        else:
+            scrubbed[key] = value
+    return scrubbed
