@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import logging
 import sys
 import threading
 import weakref
@@ -260,6 +261,27 @@ class _Hooks:
             _capture_uncaught(exc, hook="sys", level="fatal", context={})
         self.previous_sys_hook(exc_type, exc, tb)
 
+    def asyncio_log_filter(self, record: logging.LogRecord) -> bool:
+        """Capture what asyncio logs as an error with a traceback; drop the log line then.
+
+        Loops that ``install_hooks`` never saw (``asyncio.run`` after it, a worker's own
+        loop) report through ``loop.default_exception_handler``, which logs on the
+        ``asyncio`` logger: every loop is covered, without patching loop creation.
+        """
+        exc = record.exc_info[1] if record.exc_info else None
+        if not self.active or record.levelno < logging.ERROR or not isinstance(exc, Exception):
+            return True
+        try:
+            message = record.getMessage().partition("\n")[0]
+        except Exception:  # a record whose arguments do not format: the error still counts
+            message = str(record.msg).partition("\n")[0]
+        reported = _capture_uncaught(
+            exc, hook="asyncio", level="error", context={"asyncio_message": message}
+        )
+        # As with the loop handler, the capture replaces asyncio's log line; a capture
+        # that failed leaves it in place.
+        return reported is None
+
     def loop_handler(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         reported = None
@@ -297,9 +319,10 @@ def install_hooks(*, loop: asyncio.AbstractEventLoop | None = None) -> None:
 
     Idempotent: calling it again installs nothing twice. The asyncio handler goes on
     ``loop``, or on the running loop when called from inside one (e.g. in a FastAPI
-    lifespan or at the top of the main coroutine); called outside any loop without
-    ``loop=``, only the thread and main-thread hooks are installed, and a later call inside
-    the loop adds the loop's handler.
+    lifespan or at the top of the main coroutine). Loops without it (created later, by
+    ``asyncio.run`` say) are covered through the report asyncio's default handler logs on
+    the ``asyncio`` logger: a filter there captures each error logged with a traceback
+    and drops that log line, so calling ``install_hooks()`` once at startup is enough.
 
     Args:
         loop: The event loop whose exception handler to chain; default: the running one.
@@ -325,6 +348,7 @@ def install_hooks(*, loop: asyncio.AbstractEventLoop | None = None) -> None:
             hooks = _installed = _Hooks()
             threading.excepthook = hooks.thread_hook
             sys.excepthook = hooks.sys_hook
+            logging.getLogger("asyncio").addFilter(hooks.asyncio_log_filter)
         if loop is not None and not loop.is_closed() and loop not in hooks.loops:
             hooks.loops[loop] = loop.get_exception_handler()
             loop.set_exception_handler(hooks.loop_handler)
@@ -343,6 +367,7 @@ def uninstall_hooks() -> None:
         if hooks is None:
             return
         hooks.active = False
+        logging.getLogger("asyncio").removeFilter(hooks.asyncio_log_filter)
         if threading.excepthook == hooks.thread_hook:
             threading.excepthook = hooks.previous_thread_hook
         if sys.excepthook == hooks.sys_hook:

@@ -301,6 +301,73 @@ def test_a_loop_created_later_is_hooked_with_loop_or_from_inside(
     assert len(captured_errors.events) == 2
 
 
+def test_installed_once_at_startup_it_covers_loops_created_later(
+    hooks: None, captured_errors: MemorySink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """install_hooks() before asyncio.run(): asyncio's reports become captures, not logs."""
+
+    async def main() -> None:
+        await forget_failing_task()
+
+        def on_timer() -> None:
+            raise KeyError("timer")
+
+        asyncio.get_running_loop().call_soon(on_timer)
+        await asyncio.sleep(0)
+
+    with caplog.at_level(logging.DEBUG, logger="asyncio"):
+        asyncio.run(main())
+    first, second = captured_errors.events
+    assert (str(first.exception), first.function, first.arguments) == (
+        "job 3 failed",
+        f"{__name__}.failing_job",
+        {"job_id": 3},
+    )
+    assert first.tags["hook"] == "asyncio"
+    assert first.context["asyncio_message"] == "Task exception was never retrieved"
+    assert isinstance(second.exception, KeyError)
+    assert second.context["asyncio_message"].startswith("Exception in callback")
+    assert "never retrieved" not in caplog.text
+    assert "Exception in callback" not in caplog.text
+
+
+def test_asyncio_records_that_are_not_uncaught_errors_are_left_alone(
+    hooks: None, captured_errors: MemorySink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Warnings, debug tracebacks and BaseExceptions on the asyncio logger stay logs."""
+    asyncio_logger = logging.getLogger("asyncio")
+    with caplog.at_level(logging.DEBUG, logger="asyncio"):
+        for level, exc in (
+            (logging.DEBUG, ConnectionResetError("peer went away")),
+            (logging.WARNING, ValueError("slow callback")),
+            (logging.ERROR, KeyboardInterrupt()),
+        ):
+            try:
+                raise exc
+            except BaseException:
+                asyncio_logger.log(level, "transport complaint", exc_info=True)
+        asyncio_logger.error("no traceback here")
+    assert captured_errors.events == []
+    assert caplog.text.count("transport complaint") == 3
+    assert "no traceback here" in caplog.text
+
+
+def test_after_uninstall_asyncio_logs_again(
+    thread_hook_calls: list[threading.ExceptHookArgs],
+    sys_hook_calls: list[tuple[Any, ...]],
+    captured_errors: MemorySink,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """uninstall_hooks() takes the asyncio filter away with the other hooks."""
+    install_hooks()
+    uninstall_hooks()
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        asyncio.run(forget_failing_task())
+    assert captured_errors.events == []
+    assert "Task exception was never retrieved" in caplog.text
+    assert logging.getLogger("asyncio").filters == []
+
+
 def test_with_sentry_a_thread_error_is_one_sentry_event(
     sentry_transport: RecordingTransport, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -347,3 +414,20 @@ def test_a_dying_main_thread_in_a_real_process_is_reported() -> None:
     # Our record carries the traceback once, then the previous hook prints it again.
     assert result.stderr.count("Traceback (most recent call last)") == 2
     assert lines[-1] == "FileNotFoundError: no settings at /etc/app.toml"
+
+
+def test_with_sentry_a_loop_created_later_gives_one_sentry_event(
+    sentry_transport: RecordingTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentry's logging integration would report asyncio's log line too: one event, ours."""
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_hooks()
+    try:
+        asyncio.run(forget_failing_task())
+    finally:
+        uninstall_hooks()
+    sentry_sdk.flush()
+    [event] = sentry_transport.events
+    assert event["exception"]["values"][-1]["value"] == "job 3 failed"
+    assert event["tags"]["hook"] == "asyncio"
