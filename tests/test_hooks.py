@@ -185,6 +185,16 @@ def test_install_hooks_rejects_a_non_loop() -> None:
         install_hooks(loop="main")  # type: ignore[arg-type]
 
 
+def run_in_a_new_loop(coro: Any) -> None:
+    """Run ``coro`` in a loop created now, as ``asyncio.run`` does, without replacing
+    the thread's current loop (on Python 3.9, that would orphan pytest-asyncio's)."""
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(coro)
+    finally:
+        loop.close()
+
+
 async def failing_job(job_id: int) -> None:
     """A fire-and-forget job that fails."""
     await asyncio.sleep(0)
@@ -304,7 +314,7 @@ def test_a_loop_created_later_is_hooked_with_loop_or_from_inside(
 def test_installed_once_at_startup_it_covers_loops_created_later(
     hooks: None, captured_errors: MemorySink, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """install_hooks() before asyncio.run(): asyncio's reports become captures, not logs."""
+    """install_hooks() before run_in_a_new_loop(): asyncio's reports become captures, not logs."""
 
     async def main() -> None:
         await forget_failing_task()
@@ -316,7 +326,7 @@ def test_installed_once_at_startup_it_covers_loops_created_later(
         await asyncio.sleep(0)
 
     with caplog.at_level(logging.DEBUG, logger="asyncio"):
-        asyncio.run(main())
+        run_in_a_new_loop(main())
     first, second = captured_errors.events
     assert (str(first.exception), first.function, first.arguments) == (
         "job 3 failed",
@@ -362,7 +372,7 @@ def test_after_uninstall_asyncio_logs_again(
     install_hooks()
     uninstall_hooks()
     with caplog.at_level(logging.ERROR, logger="asyncio"):
-        asyncio.run(forget_failing_task())
+        run_in_a_new_loop(forget_failing_task())
     assert captured_errors.events == []
     assert "Task exception was never retrieved" in caplog.text
     assert logging.getLogger("asyncio").filters == []
@@ -424,7 +434,7 @@ def test_with_sentry_a_loop_created_later_gives_one_sentry_event(
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     install_hooks()
     try:
-        asyncio.run(forget_failing_task())
+        run_in_a_new_loop(forget_failing_task())
     finally:
         uninstall_hooks()
     sentry_sdk.flush()

@@ -152,30 +152,38 @@ def route_template(scope: Scope, root_app: object = None) -> str | None:
     """
     route = scope.get("route")
     path = getattr(route, "path", None)
-    if not isinstance(path, str):
-        return None
     # Each mount appends what it matched to root_path; Starlette keeps the server's own
     # root path in app_root_path. The difference is where the mounts put the route.
     root = str(scope.get("root_path") or "")
     app_root = _app_root(scope)
-    if len(root) <= len(app_root) or not root.startswith(app_root):
+    matched = root[len(app_root) :] if root.startswith(app_root) else ""
+    if isinstance(path, str) and not matched:
         return path
-    matched = root[len(app_root) :]
-    mounts = _mount_template(root_app, route, matched)
-    return (mounts if mounts is not None else matched).rstrip("/") + path
+    # Mounted, or a Starlette older than 0.50 (no scope["route"] for its own routes):
+    # find the route in the routing tree, by identity or by the endpoint it resolved.
+    found = _find_route(root_app, route, scope.get("endpoint"), matched)
+    if found is None and root_app is None:
+        # Only the innermost app is known: the mounts are named by what they matched.
+        found = _find_route(scope.get("app"), route, scope.get("endpoint"), "", matched)
+    if found is not None:
+        prefix, template = found
+        return prefix.rstrip("/") + template
+    return matched.rstrip("/") + path if isinstance(path, str) else None
 
 
 def _app_root(scope: Scope) -> str:
     return str(scope.get("app_root_path", scope.get("root_path")) or "")
 
 
-def _mount_template(root_app: object, route: object, matched: str) -> str | None:
-    """The templates of the mounts from ``root_app`` down to ``route``, joined."""
-    if root_app is None:
+def _find_route(
+    app: object, route: object, endpoint: object, matched: str, start: str = ""
+) -> tuple[str, str] | None:
+    """Find ``route`` (or the route of ``endpoint``) under ``app``: (mounts' prefix, path)."""
+    if app is None or (route is None and endpoint is None):
         return None
     from starlette.routing import Host, Mount
 
-    pending: list[tuple[object, str]] = [(root_app, "")]
+    pending: list[tuple[object, str]] = [(app, start)]
     seen: set[int] = set()
     while pending:
         node, prefix = pending.pop()
@@ -183,10 +191,20 @@ def _mount_template(root_app: object, route: object, matched: str) -> str | None
             continue
         seen.add(id(node))
         for child in getattr(node, "routes", None) or ():
+            path = getattr(child, "path", None)
+            is_it = child is route or (
+                route is None
+                and endpoint is not None
+                and getattr(child, "endpoint", None) is endpoint
+            )
             # The same routes may be mounted twice: a template without parameters must
             # be what the request matched.
-            if child is route and ("{" in prefix or prefix == matched.rstrip("/")):
-                return prefix
+            if (
+                is_it
+                and isinstance(path, str)
+                and ("{" in prefix or prefix.rstrip("/") == matched.rstrip("/"))
+            ):
+                return prefix, path
             if isinstance(child, Mount):
                 pending.append((child, prefix + child.path))
             elif isinstance(child, Host):  # matches on the host name, adds no path
