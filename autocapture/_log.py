@@ -48,11 +48,18 @@ def report_failure(what: str, exc: BaseException) -> None:
 
 
 def _safe_str(exc: BaseException) -> str:
-    # Our own failures never carry user secrets by design, but the text is bounded anyway.
+    # The failure may come from user code (a sink that fails with the URL and token it
+    # used, a predicate, a resolver): its message is scrubbed like any other, and bounded.
     try:
         text = str(exc)
     except Exception:
         return "<unprintable>"
+    try:
+        from autocapture._config import get_config
+
+        text = get_config().scrubber.scrub_text(text)
+    except Exception:
+        return "<message withheld: it could not be scrubbed>"
     return text if len(text) <= 200 else text[:200] + "..."  # noqa: PLR2004
 
 

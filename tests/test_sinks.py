@@ -75,6 +75,30 @@ def test_a_raising_sink_never_changes_what_the_caller_sees(
     assert "OSError" in record.getMessage()
 
 
+def test_a_sink_failure_is_reported_without_the_secrets_in_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A user's sink failing with its credentials in the message: the log line is scrubbed."""
+    token = "ghp_" + "R4nd0mT0k3nW1thEn0ughCh4rs5678abcd"
+
+    class LeakySink:
+        def emit(self, event: CapturedError) -> None:
+            raise ConnectionError(f"POST https://ops:{token}@tracker.internal/api failed")
+
+    @auto_capture_errors(sink=LeakySink(), reraise=False)
+    def f() -> None:
+        raise RuntimeError("x")
+
+    with caplog.at_level(logging.WARNING, logger="autocapture"):
+        f()
+    [record] = [r for r in caplog.records if r.name == "autocapture"]
+    message = record.getMessage()
+    assert "LeakySink.emit" in message
+    assert "ConnectionError: POST https://ops:" in message
+    assert "@tracker.internal/api failed" in message
+    assert token not in message
+
+
 def test_sink_failures_do_not_flood_the_log(caplog: pytest.LogCaptureFixture) -> None:
     """A sink failing 100 times produces one log record in the rate-limit window."""
     sink = ExplodingSink()
