@@ -23,6 +23,7 @@ from autocapture._asgi._middleware import (
     capture_request_error,
     context_for,
 )
+from autocapture._asgi._request import walk_routes
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -123,7 +124,7 @@ def _capture_in_handlers(app: Starlette, *, outermost: bool) -> None:
         # its HTTPException(500) into a response before our middleware sees anything.
         # Looked up here, at the first request, so that apps mounted after instrument()
         # are covered too; each builds its own stack at its own first request.
-        for mounted in _mounted_apps(app.router.routes):
+        for mounted in _mounted_apps(app):
             _capture_in_handlers(mounted, outermost=False)
         return stack
 
@@ -131,31 +132,30 @@ def _capture_in_handlers(app: Starlette, *, outermost: bool) -> None:
     setattr(app, _INSTRUMENTED, True)
 
 
-def _mounted_apps(routes: Any) -> list[Starlette]:
-    """Starlette apps mounted in ``routes`` (``Mount``, ``Host``, plain routers, any depth)."""
+def _mounted_apps(app: Starlette) -> list[Starlette]:
+    """Starlette apps mounted in ``app`` (``Mount``, ``Host``, plain routers, any depth)."""
     from starlette.applications import Starlette
-    from starlette.routing import Host, Mount, Router
+    from starlette.routing import Host, Mount
 
     found: list[Starlette] = []
-    pending = [r for r in routes or () if isinstance(r, (Mount, Host))]
-    seen: set[int] = set()
-    while pending:
-        node: object = pending.pop(0).app
+    for _, route in walk_routes(app):
+        if not isinstance(route, (Mount, Host)):
+            continue
+        node: object = route.app
         # Mount(..., middleware=[...]) puts the middleware in front of the app.
         for _ in range(_MAX_DEPTH):
-            if node is None or isinstance(node, (Starlette, Router)):
+            if node is None or isinstance(node, Starlette):
                 break
             node = getattr(node, "app", None)
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, Starlette):
-            # Instrumented on its own, it wraps its handlers itself (the once rule keeps
-            # one event); already built means it served requests: leave both alone.
-            if not getattr(node, _INSTRUMENTED, False) and node.middleware_stack is None:
-                found.append(node)
-        elif isinstance(node, Router):
-            pending.extend(r for r in node.routes if isinstance(r, (Mount, Host)))
+        # Instrumented on its own, an app wraps its handlers itself (the once rule keeps
+        # one event); already built means it served requests: leave both alone.
+        if (
+            isinstance(node, Starlette)
+            and node not in found
+            and not getattr(node, _INSTRUMENTED, False)
+            and node.middleware_stack is None
+        ):
+            found.append(node)
     return found
 
 

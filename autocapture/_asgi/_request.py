@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from autocapture._scrub import Scrubber
     from autocapture._sinks import Sink
 
-__all__ = ["Options", "RequestContext", "api_key_hash", "describe_request"]
+__all__ = ["Options", "RequestContext", "api_key_hash", "describe_request", "walk_routes"]
 
 Scope = MutableMapping[str, Any]
 UserResolver = Callable[[Scope], "Mapping[str, Any] | None"]
@@ -175,40 +175,44 @@ def _app_root(scope: Scope) -> str:
     return str(scope.get("app_root_path", scope.get("root_path")) or "")
 
 
+def walk_routes(app: object, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """Yield every route under ``app``, at any depth, with the mounts' templates above it."""
+    from starlette.routing import Host, Mount
+
+    pending: list[tuple[object, str]] = [(app, prefix)]
+    seen: set[int] = set()
+    while pending:
+        node, above = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for child in getattr(node, "routes", None) or ():
+            yield above, child
+            if isinstance(child, Mount):
+                pending.append((child, above + child.path))
+            elif isinstance(child, Host):  # matches on the host name, adds no path
+                pending.append((child, above))
+
+
 def _find_route(
     app: object, route: object, endpoint: object, matched: str, start: str = ""
 ) -> tuple[str, str] | None:
     """Find ``route`` (or the route of ``endpoint``) under ``app``: (mounts' prefix, path)."""
     if app is None or (route is None and endpoint is None):
         return None
-    from starlette.routing import Host, Mount
-
-    pending: list[tuple[object, str]] = [(app, start)]
-    seen: set[int] = set()
-    while pending:
-        node, prefix = pending.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        for child in getattr(node, "routes", None) or ():
-            path = getattr(child, "path", None)
-            is_it = child is route or (
-                route is None
-                and endpoint is not None
-                and getattr(child, "endpoint", None) is endpoint
-            )
-            # The same routes may be mounted twice: a template without parameters must
-            # be what the request matched.
-            if (
-                is_it
-                and isinstance(path, str)
-                and ("{" in prefix or prefix.rstrip("/") == matched.rstrip("/"))
-            ):
-                return prefix, path
-            if isinstance(child, Mount):
-                pending.append((child, prefix + child.path))
-            elif isinstance(child, Host):  # matches on the host name, adds no path
-                pending.append((child, prefix))
+    for prefix, child in walk_routes(app, start):
+        path = getattr(child, "path", None)
+        is_it = child is route or (
+            route is None and endpoint is not None and getattr(child, "endpoint", None) is endpoint
+        )
+        # The same routes may be mounted twice: a template without parameters must be
+        # what the request matched.
+        if (
+            is_it
+            and isinstance(path, str)
+            and ("{" in prefix or prefix.rstrip("/") == matched.rstrip("/"))
+        ):
+            return prefix, path
     return None
 
 
