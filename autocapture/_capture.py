@@ -16,7 +16,7 @@ from typing import Any
 
 from autocapture import _sentry
 from autocapture._config import current_sink, get_config
-from autocapture._context import scrubbed_bound_context
+from autocapture._context import bound_tags, scrubbed_bound_context
 from autocapture._event import CapturedError
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
@@ -127,7 +127,8 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
         all_tags = {"context_type": context_type, "function": function, "module": module}
         if operation:
             all_tags["operation"] = operation
-        all_tags.update((str(k), scrubber.scrub_text(_tag_value(v))) for k, v in tags.items())
+        for given in (bound_tags(exc), tags):  # the caller's own tags win
+            all_tags.update((str(k), scrubber.scrub_text(_tag_value(v))) for k, v in given.items())
         event = _new_event(
             event_id=new_event_id(),
             exception=exc,

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["bind_context", "bound_context", "scrubbed_bound_context"]
+__all__ = ["bind_context", "bound_context", "bound_tags", "scrubbed_bound_context"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _bound: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
@@ -70,6 +70,23 @@ class _Layered(Mapping[str, Any]):
 def bound_context() -> Mapping[str, Any]:
     """Return the context bound in the current thread or task (read-only)."""
     return _bound.get()
+
+
+def bound_tags(exc: BaseException) -> Mapping[str, Any]:
+    """Return the tags the bound context gives an event for ``exc`` (raw, to be scrubbed).
+
+    Inside a request served through the ASGI middleware, those are the request's tags
+    (``endpoint``, ``endpoint_type``, ``is_revenue_critical``...): whichever layer
+    reports the error first, a decorated service or the middleware, the one event has
+    them. ``bind_context`` values are context, not tags.
+    """
+    bound = _bound.get()
+    while type(bound) is _Layered:
+        bound = bound._outer  # noqa: SLF001 - our own class
+    event_tags = getattr(bound, "event_tags", None)
+    if event_tags is None:
+        return _EMPTY
+    return event_tags(exc)  # type: ignore[no-any-return]
 
 
 # Scrubbed copies of bound contexts, keyed by the bound mapping's id while its block is

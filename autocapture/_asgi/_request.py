@@ -424,6 +424,14 @@ class RequestContext(Mapping[str, Any]):
         self._described = merged
         return merged
 
+    def event_tags(self, exc: BaseException) -> dict[str, str]:
+        """The request's tags for an event of ``exc`` built inside it (never raises)."""
+        try:
+            return request_tags(exc, self._values(), self._options)
+        except Exception as err:
+            report_failure("tagging an error with its request", err)
+            return {}
+
     def _values(self) -> dict[str, Any]:
         try:
             return self._described

@@ -102,6 +102,81 @@ async def test_event_carries_request_user_and_tags() -> None:
     }
 
 
+async def test_an_error_a_decorated_service_reports_first_has_the_request_tags() -> None:
+    """Service, route and middleware make one event: the service's, with the request tags."""
+    from autocapture import auto_capture_errors, bind_context
+
+    sink = MemorySink()
+    configure(sink=sink)
+
+    @auto_capture_errors(tags={"team": "billing", "method": "charge-api"})
+    def charge_card(user_id: str) -> None:
+        raise ConnectionError("the payment provider reset the connection")
+
+    def refresh_invoices() -> None:
+        charge_card("u-9")
+
+    refresh_job = auto_capture_errors(refresh_invoices)
+    app = FastAPI()
+
+    @app.post("/payments/charge")
+    async def route(request: Request) -> None:
+        request.state.user_id = "u-9"
+        with bind_context(tenant="acme"):  # a layer over the request's context
+            charge_card("u-9")
+
+    @app.post("/payments/later")
+    async def later(background: BackgroundTasks) -> dict[str, str]:
+        background.add_task(refresh_job)
+        return {"queued": "yes"}
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=instrument(app), raise_app_exceptions=False),
+        base_url="http://testserver",
+    ) as client:
+        assert (await client.post("/payments/charge")).status_code == 500
+        assert (await client.post("/payments/later")).status_code == 200
+    first, second = sink.events
+    assert first.function.endswith("charge_card")
+    assert second.function.endswith("charge_card")
+    wanted = ("context_type", "operation", "team", "method", "endpoint", "endpoint_type")
+    wanted += ("has_user", "exception_type", "error_category", "is_revenue_critical")
+    assert {k: first.tags.get(k) for k in wanted} == {
+        "context_type": "payment",
+        "operation": "charge",
+        "team": "billing",
+        "method": "charge-api",  # the decorator's own tags win
+        "endpoint": "/payments/charge",
+        "endpoint_type": "payment",
+        "has_user": "true",
+        "exception_type": "ConnectionError",
+        "error_category": "network_error",
+        "is_revenue_critical": "true",
+    }
+    assert first.context["tenant"] == "acme"
+    assert (second.tags["endpoint"], second.tags["is_revenue_critical"]) == (
+        "/payments/later",
+        "true",
+    )
+
+
+async def test_outside_a_request_events_have_no_request_tags() -> None:
+    """The request's tags come from its bound context only."""
+    from autocapture import auto_capture_errors
+
+    sink = MemorySink()
+    configure(sink=sink)
+
+    @auto_capture_errors
+    def charge_card() -> None:
+        raise ConnectionError("reset")
+
+    with pytest.raises(ConnectionError):
+        charge_card()
+    [event] = sink.events
+    assert set(event.tags) == {"context_type", "function", "module", "operation"}
+
+
 async def test_route_template_and_path() -> None:
     """The endpoint tag is the route template; the context keeps the concrete path."""
     sink = MemorySink()
