@@ -143,7 +143,11 @@ def _scrub_frames(scrubber: Scrubber, holder: dict[str, Any]) -> None:
         module = frame.get("module")
         if isinstance(module, str) and module.startswith(_OWN_MODULES):
             frame["in_app"] = False  # our thin wrapper is not where the user's bug is
-        if "vars" in frame:
+            # Its locals are the call's raw ``args``/``kwargs`` (positional secrets have
+            # no name there to be recognised by) and our internals: the event carries the
+            # scrubbed, named arguments instead.
+            frame.pop("vars", None)
+        elif "vars" in frame:
             frame["vars"] = scrubber.scrub_mapping(_as_mapping(frame["vars"]))
         # Source lines around the failure can hold a literal secret too.
         if isinstance(frame.get("context_line"), str):

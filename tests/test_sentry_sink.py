@@ -154,3 +154,30 @@ def test_autocapture_frames_are_not_in_app(sentry_transport: RecordingTransport)
     in_app = {f["module"]: f.get("in_app") for f in frames}
     assert in_app["autocapture._decorator"] is False
     assert in_app[__name__] is True
+
+
+def test_positional_secrets_do_not_leak_through_the_wrappers_frame(
+    sentry_transport: RecordingTransport,
+) -> None:
+    """Our wrapper frame's locals (the raw ``args``) are not sent; the user's frame's are."""
+    password = "hunter" + "2-" + "plainQz8"  # nothing in its shape says "secret"
+
+    @auto_capture_errors
+    def login(user: str, password: str) -> None:
+        raise RuntimeError("login failed")
+
+    configure(sink=SentrySink())
+    with pytest.raises(RuntimeError):
+        login("bob", password)
+    sentry_sdk.flush()
+    assert password not in json.dumps(sentry_transport.events)
+    frames = sentry_transport.events[0]["exception"]["values"][0]["stacktrace"]["frames"]
+    ours = [f for f in frames if f["module"] == "autocapture._decorator"]
+    assert ours
+    assert all("vars" not in f for f in ours)
+    [user_frame] = [f for f in frames if f["function"] == "login"]
+    assert user_frame["vars"]["user"] == "'bob'"
+    assert sentry_transport.events[0]["extra"]["arguments"] == {
+        "user": "bob",
+        "password": "[REDACTED]",
+    }
