@@ -20,6 +20,7 @@ from autocapture._context import bound_tags, scrubbed_bound_context
 from autocapture._event import CapturedError
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
+from autocapture._scrub import REDACTED, Scrubber
 from autocapture._sinks import Sink, default_sink
 
 __all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
@@ -128,11 +129,17 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
         if operation:
             all_tags["operation"] = operation
         for given in (bound_tags(exc), tags):  # the caller's own tags win
-            all_tags.update((str(k), scrubber.scrub_text(_tag_value(v))) for k, v in given.items())
+            for k, v in given.items():
+                name = str(k)
+                all_tags[name] = (
+                    REDACTED
+                    if scrubber.is_sensitive_key(name)
+                    else scrubber.scrub_text(_tag_value(v))
+                )
         event = _new_event(
             event_id=new_event_id(),
             exception=exc,
-            message=scrubber.scrub_text(_safe_str(exc)),
+            message=_message(scrubber, exc),
             context_type=context_type,
             operation=operation,
             function=function,
@@ -204,6 +211,22 @@ def new_event_id() -> str:
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     return raw.hex()
+
+
+# An exception message can be megabytes (a response body, a whole payload): the event
+# keeps its start, as the scrubber does with long strings. The margin is scanned too, so
+# that a secret across the cut is still recognised and not left half shown.
+_MAX_MESSAGE = 8192
+_MESSAGE_SCAN_MARGIN = 2048
+
+
+def _message(scrubber: Scrubber, exc: BaseException) -> str:
+    text = _safe_str(exc)
+    size = len(text)
+    if size <= _MAX_MESSAGE:
+        return scrubber.scrub_text(text)
+    scrubbed = scrubber.scrub_text(text[: _MAX_MESSAGE + _MESSAGE_SCAN_MARGIN])
+    return f"{scrubbed[:_MAX_MESSAGE]}...[truncated {size - _MAX_MESSAGE} chars]"
 
 
 def _safe_str(exc: BaseException) -> str:

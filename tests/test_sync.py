@@ -176,6 +176,45 @@ def test_tags_level_and_explicit_context(captured_errors: MemorySink) -> None:
     assert event.context["operation"] == "refund"
 
 
+def test_tag_values_under_secret_names_are_redacted(captured_errors: MemorySink) -> None:
+    """A tag named like a secret keeps its name and loses its value, in both capture paths."""
+    from autocapture import capture_error
+
+    secret = "plain" + "secret" + "123"
+
+    @auto_capture_errors(tags={"db_password": secret, "team": "billing"})
+    def sync_accounts() -> None:
+        raise RuntimeError("sync failed")
+
+    with pytest.raises(RuntimeError):
+        sync_accounts()
+    capture_error(ValueError("x"), tags={"api_key": secret, "region": "eu"})
+    decorated, explicit = captured_errors.events
+    assert (decorated.tags["db_password"], decorated.tags["team"]) == ("[REDACTED]", "billing")
+    assert (explicit.tags["api_key"], explicit.tags["region"]) == ("[REDACTED]", "eu")
+
+
+def test_a_huge_message_is_kept_bounded_and_scrubbed_across_the_cut(
+    captured_errors: MemorySink,
+) -> None:
+    """Megabytes of message: the event keeps the start; a secret on the cut is still hidden."""
+    key = "sk_" + "live_" + "51HxQa9ZLrT2vYpWm4Kc8dN3"
+    text = "a" * 8180 + " " + key + " " + "b" * 5_000_000
+
+    @auto_capture_errors
+    def upload() -> None:
+        raise ValueError(text)
+
+    with pytest.raises(ValueError, match="^a+ sk_") as info:
+        upload()
+    assert str(info.value) == text  # the user's exception is untouched
+    [event] = captured_errors.events
+    assert event.message.startswith("a" * 8180 + " [REDAC")
+    assert event.message.endswith(f"...[truncated {len(text) - 8192} chars]")
+    assert len(event.message) < 8300
+    assert "51HxQa9" not in event.message
+
+
 @pytest.mark.parametrize(
     ("capture_args", "expected"),
     [(True, {"a": 1, "b": 2}), (False, {}), (["b"], {"b": 2})],
