@@ -205,7 +205,7 @@ def test_a_huge_message_is_kept_bounded_and_scrubbed_across_the_cut(
     def upload() -> None:
         raise ValueError(text)
 
-    with pytest.raises(ValueError, match="^a+ sk_") as info:
+    with pytest.raises(ValueError, match=r"^a+ sk_") as info:
         upload()
     assert str(info.value) == text  # the user's exception is untouched
     [event] = captured_errors.events
