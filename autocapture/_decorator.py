@@ -106,11 +106,14 @@ class _Plan:
         ignore_predicate: Callable[[BaseException], bool] | None,
         level: str,
     ) -> None:
-        self.module = str(getattr(func, "__module__", None) or "<unknown>")
+        named = func
+        while isinstance(named, functools.partial):  # name the function it calls
+            named = named.func
+        self.module = str(getattr(named, "__module__", None) or "<unknown>")
         self.qualname = str(
-            getattr(func, "__qualname__", None)
-            or getattr(func, "__name__", None)
-            or type(func).__qualname__
+            getattr(named, "__qualname__", None)
+            or getattr(named, "__name__", None)
+            or type(named).__qualname__
         )
         self.function = f"{self.module}.{self.qualname}"
         self.explicit_context_type = context_type
@@ -336,19 +339,61 @@ def _make_async_generator(
     return wrapper
 
 
+def _make_deferred(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
+    # A plain function over a coroutine or generator function (a sync decorator made
+    # with functools.wraps that returns ``func(*args)``): what fails, fails when the
+    # result is awaited or iterated. Which it is shows only in the result, so each call
+    # checks it; only functions decorated this way pay for that.
+    plain = _make_plain(func, plan, default)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = plain(*args, **kwargs)
+        if inspect.iscoroutine(result):
+            kind = "coroutine"
+        elif inspect.isgenerator(result):
+            kind = "generator"
+        elif inspect.isasyncgen(result):
+            kind = "async_generator"
+        else:
+            return result
+        return _FACTORIES[kind](lambda *_a, **_k: result, plan, default)(*args, **kwargs)
+
+    return wrapper
+
+
 _FACTORIES = {
     "plain": _make_plain,
     "coroutine": _make_coroutine,
     "generator": _make_generator,
     "async_generator": _make_async_generator,
+    "deferred": _make_deferred,
 }
 
 
 def _kind(func: Any) -> str:
     target = func
-    if not (inspect.isfunction(target) or inspect.ismethod(target)):
+    if not (
+        inspect.isfunction(target)
+        or inspect.ismethod(target)
+        or isinstance(target, functools.partial)  # inspect sees through partials
+    ):
         # Callable objects: the kind is that of their __call__.
         target = type(func).__call__
+    kind = _own_kind(target)
+    if kind == "plain":
+        inner = target
+        while isinstance(inner, functools.partial):
+            inner = inner.func
+        try:
+            inner = inspect.unwrap(inner)
+        except ValueError:  # a __wrapped__ cycle: take the function as it is
+            return kind
+        if inner is not target and _own_kind(inner) != "plain":
+            return "deferred"
+    return kind
+
+
+def _own_kind(target: Any) -> str:
     if inspect.isasyncgenfunction(target):
         return "async_generator"
     if inspect.iscoroutinefunction(target):

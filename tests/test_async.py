@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import traceback
+from typing import Any
 
 import pytest
 
@@ -156,3 +158,84 @@ async def test_use_sink_is_isolated_between_tasks() -> None:
     await asyncio.gather(*(run(n, s) for n, s in enumerate(sinks)))
     for n, sink in enumerate(sinks):
         assert [e.message for e in sink.events] == [str(n)] * 5
+
+
+async def call_model(provider: str, model: str) -> str:
+    await asyncio.sleep(0)
+    raise RuntimeError(f"{provider} is down for {model}")
+
+
+def stream_rows(table: str, limit: int) -> Any:
+    yield from range(limit)
+    raise LookupError(f"{table} went away")
+
+
+def sync_decorator(func: Any) -> Any:
+    """A decorator made with functools.wraps that returns what the function returns."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+async def test_a_partial_of_a_coroutine_function_is_awaited_under_capture(
+    captured_errors: MemorySink,
+) -> None:
+    """functools.partial keeps the kind of the function it calls, and its name."""
+    decorated = auto_capture_errors(functools.partial(call_model, "openrouter"))
+    assert inspect.iscoroutinefunction(decorated)
+    with pytest.raises(RuntimeError, match="openrouter is down for gpt-4"):
+        await decorated("gpt-4")
+    [event] = captured_errors.events
+    assert event.function == f"{__name__}.call_model"
+    assert event.arguments == {"model": "gpt-4"}
+
+
+def test_a_partial_of_a_generator_function_is_iterated_under_capture(
+    captured_errors: MemorySink,
+) -> None:
+    """A generator behind a partial is captured when it fails between yields."""
+    decorated = auto_capture_errors(functools.partial(stream_rows, "orders"))
+    assert inspect.isgeneratorfunction(decorated)
+    rows = decorated(2)
+    assert [next(rows), next(rows)] == [0, 1]
+    with pytest.raises(LookupError):
+        next(rows)
+    [event] = captured_errors.events
+    assert (event.function, event.arguments) == (f"{__name__}.stream_rows", {"limit": 2})
+
+
+async def test_a_sync_wrapper_over_a_coroutine_function_is_captured_when_awaited(
+    captured_errors: MemorySink,
+) -> None:
+    """Under a functools.wraps sync decorator, the error is captured when it happens."""
+    decorated = auto_capture_errors(sync_decorator(call_model))
+    assert not inspect.iscoroutinefunction(decorated)  # as the function it decorates
+    pending = decorated("openrouter", "gpt-4")
+    assert captured_errors.events == []
+    with pytest.raises(RuntimeError) as info:
+        await pending
+    [event] = captured_errors.events
+    assert event.exception is info.value
+    assert event.arguments == {"provider": "openrouter", "model": "gpt-4"}
+    rows = auto_capture_errors(sync_decorator(stream_rows))("orders", 1)
+    assert next(rows) == 0
+    with pytest.raises(LookupError):
+        next(rows)
+    assert len(captured_errors.events) == 2
+
+
+def test_a_sync_wrapper_over_a_sync_function_stays_a_plain_call(
+    captured_errors: MemorySink,
+) -> None:
+    """Only wrappers over coroutine or generator functions check what they return."""
+
+    def total(a: int, b: int) -> int:
+        return a + b
+
+    decorated = auto_capture_errors(sync_decorator(total))
+    assert decorated(1, 2) == 3
+    assert inspect.unwrap(decorated) is total
+    assert captured_errors.events == []
