@@ -93,6 +93,7 @@ def bound_tags(exc: BaseException) -> Mapping[str, Any]:
 # open (the entry holds the mapping, so the id cannot be reused meanwhile): a request that
 # fails in several places pays for scrubbing its context once.
 _scrubbed: dict[int, tuple[Mapping[str, Any], object, dict[str, Any]]] = {}
+_IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
 
 
 def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
@@ -111,8 +112,12 @@ def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
         # Set by someone else (the ASGI middleware): no bind_context exit will forget it.
         return scrubber.scrub_mapping(bound)  # type: ignore[no-any-return]
     cached = _scrubbed.get(id(bound))
-    if cached is None or cached[0] is not bound or cached[1] is not scrubber:
-        cached = (bound, scrubber, scrubber.scrub_mapping(bound))
-        if len(_scrubbed) < 4096:  # noqa: PLR2004 - bounded: many open blocks at once is odd
-            _scrubbed[id(bound)] = cached
-    return dict(cached[2])
+    if cached is not None and cached[0] is bound and cached[1] is scrubber:
+        return dict(cached[2])
+    scrubbed: dict[str, Any] = scrubber.scrub_mapping(bound)
+    # Only values that cannot change are kept scrubbed: a dict bound once and updated
+    # as the work goes must show its state at the time of each error.
+    if len(_scrubbed) < 4096 and all(type(v) in _IMMUTABLE for v in bound.values()):  # noqa: PLR2004 - bounded: many open blocks at once is odd
+        _scrubbed[id(bound)] = (bound, scrubber, scrubbed)
+        return dict(scrubbed)
+    return scrubbed

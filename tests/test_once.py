@@ -152,3 +152,20 @@ def test_bound_context_cache_is_forgotten_when_the_block_exits(
         "r-1",
     ]
     assert {e.context["api_key"] for e in captured_errors.events} == {"[REDACTED]"}
+
+
+def test_a_mutable_bound_value_shows_its_state_at_each_error(
+    captured_errors: MemorySink,
+) -> None:
+    """A dict bound once and updated as the work goes is read anew for every event."""
+    from autocapture import bind_context, capture_error
+
+    state = {"step": "parse", "token": "hunter2XYZ"}
+    with bind_context(state=state, job="import"):
+        capture_error(ValueError("a"))
+        state["step"] = "charge"
+        capture_error(ValueError("b"))
+    first, second = captured_errors.events
+    assert first.context["state"] == {"step": "parse", "token": "[REDACTED]"}
+    assert second.context["state"] == {"step": "charge", "token": "[REDACTED]"}
+    assert second.context["job"] == "import"
