@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import logging
 import sys
@@ -131,7 +132,7 @@ def create_task(
     runner.__qualname__ = getattr(coro, "__qualname__", runner.__qualname__)  # type: ignore[attr-defined]
     task = loop.create_task(runner, name=name)
     _running.add(task)
-    task.add_done_callback(_task_done)
+    task.add_done_callback(functools.partial(_task_done, coro))
     return task
 
 
@@ -189,9 +190,14 @@ async def _run(coro: Coroutine[Any, Any, T], capture: _TaskCapture) -> Any:
         return capture.default
 
 
-def _task_done(task: asyncio.Task[Any]) -> None:
+def _task_done(coro: object, task: asyncio.Task[Any]) -> None:
     _running.discard(task)
-    if not task.cancelled():
+    if task.cancelled():
+        # Cancelled before its first step, our runner never awaited the user's coroutine:
+        # close it, as asyncio does with its own, or Python warns it was never awaited.
+        # (Closing a coroutine that already finished does nothing.)
+        _close(coro)
+    else:
         # Retrieving marks the exception as seen: it was captured (or deliberately
         # ignored), so asyncio must not log it again when the task is collected.
         task.exception()

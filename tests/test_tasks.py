@@ -145,6 +145,28 @@ async def test_cancellation_is_not_an_error(captured_errors: MemorySink) -> None
     assert task not in _running
 
 
+async def test_cancelled_before_its_first_step_the_coroutine_is_closed_silently(
+    captured_errors: MemorySink,
+) -> None:
+    """As with asyncio.create_task: no "coroutine was never awaited" warning, no event."""
+    started: list[str] = []
+
+    async def job() -> None:
+        started.append("job")
+        await asyncio.sleep(0)
+
+    coro = job()
+    task = create_task(coro, name="n")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert coro.cr_frame is None  # closed: nothing left to warn about when collected
+    del coro
+    gc.collect()  # under filterwarnings=error, a RuntimeWarning here fails the test
+    assert started == []
+    assert captured_errors.events == []
+
+
 async def test_a_decorated_coroutine_is_reported_once(captured_errors: MemorySink) -> None:
     """A decorated coroutine run with create_task gives one event, not two."""
     decorated = auto_capture_errors(refresh_quota)
