@@ -8,6 +8,9 @@ exception, so capturing any number of distinct errors never grows memory.
 
 from __future__ import annotations
 
+import builtins
+import sys
+
 __all__ = ["captured_event_id", "mark_captured", "mark_sent_to_sentry", "sentry_event_id"]
 
 _CAPTURED = "__autocapture_event_id__"
@@ -16,8 +19,23 @@ _SENT_TO_SENTRY = "__autocapture_sentry_event_id__"
 _MAX_CHAIN = 64
 
 
-def _chain_lookup(exc: BaseException, attribute: str) -> str | None:
+# Nested exception groups deeper than this are not looked into.
+_MAX_GROUP_DEPTH = 8
+
+
+def _group_types() -> tuple[type[BaseException], ...]:
+    # Built in from Python 3.11; before, anyio and others use the ``exceptiongroup``
+    # backport (looked up, never imported: if nothing imported it, no group exists).
+    builtin = getattr(builtins, "BaseExceptionGroup", None)
+    if builtin is not None:
+        return (builtin,)
+    backport = getattr(sys.modules.get("exceptiongroup"), "BaseExceptionGroup", None)
+    return (backport,) if isinstance(backport, type) else ()
+
+
+def _chain_lookup(exc: BaseException, attribute: str, depth: int = 0) -> str | None:
     current: BaseException | None = exc
+    groups = _group_types()
     for _ in range(_MAX_CHAIN):
         if current is None:
             return None
@@ -27,12 +45,23 @@ def _chain_lookup(exc: BaseException, attribute: str) -> str | None:
             found = None
         if isinstance(found, str):
             return found
+        if groups and isinstance(current, groups) and depth < _MAX_GROUP_DEPTH:
+            # A group (asyncio.TaskGroup, anyio) of errors that were all reported already
+            # is those errors seen again: it takes the first one's id.
+            members = [
+                _chain_lookup(member, attribute, depth + 1)
+                for member in getattr(current, "exceptions", ())
+            ]
+            if members and all(members):
+                return members[0]
         current = current.__cause__
     return None
 
 
 def captured_event_id(exc: BaseException) -> str | None:
     """Return the event id under which ``exc`` or its ``__cause__`` chain was reported.
+
+    An exception group whose members were all reported counts as reported.
 
     Args:
         exc: Any exception.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import sys
 
@@ -169,3 +170,30 @@ def test_a_mutable_bound_value_shows_its_state_at_each_error(
     assert first.context["state"] == {"step": "parse", "token": "[REDACTED]"}
     assert second.context["state"] == {"step": "charge", "token": "[REDACTED]"}
     assert second.context["job"] == "import"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup needs Python 3.11+")
+async def test_a_task_group_of_captured_errors_is_not_reported_again(
+    captured_errors: MemorySink,
+) -> None:
+    """TaskGroup wraps what its decorated tasks reported in an ExceptionGroup: no new event."""
+
+    @auto_capture_errors
+    async def fetch(n: int) -> None:
+        raise ConnectionError(f"fetch {n} failed")
+
+    async def run_group() -> None:
+        async with asyncio.TaskGroup() as group:  # type: ignore[attr-defined]
+            group.create_task(fetch(1))
+            group.create_task(fetch(2))
+
+    with pytest.raises(BaseException) as info:  # an ExceptionGroup, named so from 3.11
+        await run_group()
+    assert len(captured_errors.events) == 2
+    first_id = captured_errors.events[0].event_id
+    assert capture_error(info.value) in {first_id, captured_errors.events[1].event_id}
+    assert len(captured_errors.events) == 2
+    # A group with an error nobody reported is a new error.
+    fresh = ExceptionGroup("mixed", [info.value.exceptions[0], ValueError("new")])  # type: ignore[name-defined]  # noqa: F821
+    capture_error(fresh)
+    assert len(captured_errors.events) == 3
