@@ -19,9 +19,14 @@ How a name is read:
    (module names are noun phrases whose head comes last: ``redis_cache`` is a cache).
    When the function name signals several types, the module path chooses among them, and
    failing that the first signal in reading order wins.
-5. The operation: an explicit one wins; else the first function word the chosen type's
-   operation table knows (``fetch`` -> ``select`` for a database), else the first word of
-   the general verb table.
+5. The operation: an explicit one wins; else the chosen type's operation table is read,
+   then the general verb table. Each is read on the phrases of step 2, longest first, so
+   a word inside a longer known phrase is no operation unless the table knows the whole
+   phrase (``cache`` in ``cache_key``, ``count`` in ``token_count``). In reading order,
+   the first operation wins, except that a phrase which is itself a signal of the chosen
+   type (``cache``, ``checkout``, ``query``) yields to any other operation of the same
+   table: it names the type more than the action (``cache_get`` -> ``get``,
+   ``handle_checkout_webhook`` -> ``webhook``; ``cache_user`` -> ``set``).
 
 Every table is data in :class:`Rules`; ``configure(rules=...)`` extends it through
 :func:`merge_rules`.
@@ -139,6 +144,8 @@ def _key(phrase: str | tuple[str, ...]) -> str:
 # - "select", "register", "log", "verify", "webhook", "invalidate" signal nothing on their
 #   own (select_model, register_handler, log_event, verify_signature...); they still name
 #   operations once the type is known.
+# - "cache key(s)/hit(s)/miss(es)/stats" are cache compounds, so that their "cache" is not
+#   the verb "to cache": cacheKeyFor is cache context with no operation, not a set.
 # - "cached_property" and "cache_control" are neutral: a Python idiom and an HTTP header,
 #   not a call to a cache. "database_url"/"db_url"/"redis_url" are neutral: configuration
 #   parsing is not a database operation (database_url_parser is general).
@@ -280,6 +287,15 @@ _COMPOUNDS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
         ("auth", "provider"),
         ("identity", "provider"),
         ("two", "factor"),
+    ),
+    "cache": (
+        ("cache", "key"),
+        ("cache", "keys"),
+        ("cache", "hit"),
+        ("cache", "hits"),
+        ("cache", "miss"),
+        ("cache", "misses"),
+        ("cache", "stats"),
     ),
     "payment": (
         ("credit", "card"),
@@ -476,6 +492,8 @@ _OPERATIONS: Final[dict[str, dict[str, str]]] = {
         **dict.fromkeys(("authorize", "authorise"), "authorize"),
         **dict.fromkeys(("password_reset", "reset_password"), "password_reset"),
         **{word: word for word in ("refresh", "revoke", "rotate", "hash", "issue", "reset")},
+        # "refresh token" is a compound (the noun): as a function name it is the verb.
+        "refresh_token": "refresh",
     },
     "cache": {
         **dict.fromkeys(("get", "fetch", "read", "load", "lookup", "retrieve"), "get"),
@@ -509,7 +527,18 @@ _OPERATIONS: Final[dict[str, dict[str, str]]] = {
         ),
         **dict.fromkeys(("insert", "create", "add"), "insert"),
         **dict.fromkeys(("update", "modify", "patch", "increment"), "update"),
-        **dict.fromkeys(("upsert", "save", "merge"), "upsert"),
+        **dict.fromkeys(
+            (
+                "upsert",
+                "save",
+                "merge",
+                "insert_or_update",
+                "update_or_insert",
+                "create_or_update",
+                "update_or_create",
+            ),
+            "upsert",
+        ),
         **dict.fromkeys(("delete", "remove", "destroy", "purge", "truncate"), "delete"),
         **{word: word for word in ("migrate", "commit", "rollback", "execute")},
     },
@@ -778,7 +807,7 @@ class _Compiled:
     def _operation(self, words: tuple[str, ...], context_type: str) -> str | None:
         general = self.operations.get("general", {})
         for table in (self.operations.get(context_type, general), general):
-            found = _lookup_first(words, table, self.span)
+            found = _read_operation(words, table, self.function_lexicon, self.span, context_type)
             if found is not None:
                 return found
         return None
@@ -856,15 +885,39 @@ def _scan(
     return found
 
 
-def _lookup_first(words: tuple[str, ...], table: Mapping[str, str], span: int) -> str | None:
-    """Return the operation of the leftmost phrase of ``words`` found in ``table``."""
+def _read_operation(
+    words: tuple[str, ...],
+    table: Mapping[str, str],
+    lexicon: Mapping[str, _Entry],
+    span: int,
+    context_type: str,
+) -> str | None:
+    """Return the operation ``table`` reads in ``words``, on the phrases of the signals.
+
+    Phrases are cut longest first from ``table`` and ``lexicon`` together, so a lexicon
+    phrase that ``table`` does not know hides its words. The first operation in reading
+    order wins, unless its phrase signals ``context_type``: such a phrase is the answer
+    only when no other operation is found.
+    """
+    fallback: str | None = None
+    index = 0
     count = len(words)
-    for index in range(count):
+    while index < count:
         for size in range(min(span, count - index), 0, -1):
-            found = table.get("".join(words[index : index + size]))
-            if found is not None:
+            key = "".join(words[index : index + size])
+            found = table.get(key)
+            entry = lexicon.get(key)
+            if found is None and entry is None:
+                continue
+            if found is not None and (entry is None or entry[0] != context_type):
                 return found
-    return None
+            if fallback is None:
+                fallback = found
+            index += size
+            break
+        else:
+            index += 1
+    return fallback
 
 
 # --------------------------------------------------------------------------- inference

@@ -203,6 +203,77 @@ def test_provider_is_only_named_for_its_own_type() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("module", "function", "operation"),
+    [
+        # "cache" names the type and is also the verb "to cache" (set): another verb of the
+        # cache table says more.
+        ("app.services.cache", "cache_get", "get"),
+        ("app.utils", "cacheGet", "get"),
+        ("app.utils", "cache_invalidate", "delete"),
+        ("app.utils", "cache_delete", "delete"),
+        ("app.utils", "cache_clear", "clear"),
+        ("app.utils", "get_cached_models", "get"),
+        # Nothing else to say: the type's word is the operation.
+        ("app.utils", "cache_user", "set"),
+        ("app.db.users", "query_users", "select"),
+        ("app.services.auth", "login", "login"),
+        # The other types' words that are also operations yield the same way.
+        ("app.services.billing", "handle_checkout_webhook", "webhook"),
+        ("app.services.billing", "checkout_cancel", "cancel"),
+        ("app.services.auth", "login_verify_otp", "verify"),
+        ("app.services.llm", "chat_completion_stream", "stream"),
+        ("app.db.users", "insert_or_update_user", "upsert"),
+        # Only type words: the first in reading order, as before.
+        ("app.services.billing", "refund_charge", "refund"),
+        ("app.services.billing", "pay_invoice", "charge"),
+    ],
+)
+def test_type_word_yields_the_operation_to_a_more_specific_word(
+    module: str, function: str, operation: str
+) -> None:
+    """A word that names the inferred type is the operation only if no other verb is."""
+    assert operation == infer(module, function).operation
+
+
+@pytest.mark.parametrize(
+    ("module", "function", "context_type", "operation"),
+    [
+        # A cache key, hit or statistics is cache context but no call that sets it.
+        ("app.utils", "cacheKeyFor", "cache", None),
+        ("app.utils", "cache_stats", "cache", None),
+        ("app.utils", "record_cache_hit", "cache", None),
+        ("app.utils", "invalidate_cache_key", "cache", "delete"),
+        ("app.services.cache", "cache_control", "cache", None),
+        # Neutral phrases hide their verbs too.
+        ("app.utils.misc", "token_count", "general", None),
+        ("app.db.users", "query_string", "database", None),
+        # A phrase the operation table knows stays an operation.
+        ("app.services.auth", "refresh_token", "auth", "refresh"),
+        ("app.services.auth", "rotate_refresh_token", "auth", "rotate"),
+        ("app.db.users", "send_password_reset_email", "auth", "password_reset"),
+    ],
+)
+def test_word_inside_a_longer_phrase_is_no_operation(
+    module: str, function: str, context_type: str, operation: str | None
+) -> None:
+    """Operations are read on the phrases of the signals: a part of one is no verb."""
+    expected = Inference(context_type, operation, None)
+    assert expected == infer(module, function)
+
+
+def test_type_word_yields_in_custom_rules_too() -> None:
+    """The preference is a rule of the selection, not of the word cache: any type has it."""
+    rules = dataclasses.replace(
+        merge_rules(DEFAULT_RULES, {"queue": ["queue", "kafka"]}),
+        operations={**DEFAULT_RULES.operations, "queue": {"queue": "enqueue", "ack": "ack"}},
+    )
+    expected = "ack"
+    assert expected == infer("app.workers", "queue_ack", rules).operation
+    expected = "enqueue"
+    assert expected == infer("app.workers", "queue_message", rules).operation
+
+
 def test_explicit_context_type_and_operation_win() -> None:
     """Explicit values are used as given; the provider of that type is still found."""
     assert Inference("payment", "capture", "stripe") == infer(
