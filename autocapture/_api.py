@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -25,11 +26,64 @@ def check_level(where: str, level: object) -> str:
     """Validate an event level at the boundary.
 
     Raises:
+        TypeError: ``level`` is not a str.
         ValueError: ``level`` is not one of the four levels.
     """
+    allowed = ", ".join(map(repr, LEVELS))
+    if not isinstance(level, str):
+        raise TypeError(
+            f"{where} must be a str, one of {allowed}; got {type(level).__name__} {level!r}"
+        )
     if level not in LEVELS:
-        raise ValueError(f"{where} must be one of {', '.join(map(repr, LEVELS))}; got {level!r}")
+        raise ValueError(f"{where} must be one of {allowed}; got {level!r}")
     return level
+
+
+def check_name(where: str, value: object, *, optional: bool) -> str | None:
+    """Validate a name option (``operation``, ``context_type``): a non-empty str.
+
+    Raises:
+        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
+        ValueError: ``value`` is empty.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        allowed = "a non-empty str or None" if optional else "a non-empty str"
+        raise TypeError(f"{where} must be {allowed}, got {type(value).__name__} {value!r}")
+    if not value.strip():
+        raise ValueError(f"{where} must be a non-empty str, got {value!r}")
+    return value
+
+
+def check_context_type(where: str, value: object, *, optional: bool) -> str | None:
+    """Validate a context type: a known one, or a custom one that is not a near miss.
+
+    A custom type may be registered with ``configure(rules=...)`` after decorating, so
+    an unknown name is accepted; one that is a near miss of a known type (``"providr"``,
+    ``"payments"``) or one of its signal words (``"db"``) is a mistake, said at once.
+
+    Raises:
+        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
+        ValueError: ``value`` is empty or a near miss of a known context type.
+    """
+    name = check_name(where, value, optional=optional)
+    if name is None:
+        return None
+    rules = get_config().rules
+    known = rules.context_types
+    if name in known:
+        return name
+    meant = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+    if not meant:
+        meant = [t for t, words in rules.context_words.items() if name.lower() in words][:1]
+    if meant:
+        raise ValueError(
+            f"{where} got {name!r}, which is not a context type: did you mean {meant[0]!r}? "
+            f"Known types: {', '.join(known)}; a custom type is registered with "
+            "configure(rules={name: [words...]})"
+        )
+    return name
 
 
 def check_tags(where: str, tags: object) -> dict[str, str]:
@@ -73,9 +127,8 @@ def _capture(
     exc_object: object = exc
     if not isinstance(exc_object, BaseException):
         raise TypeError(f"{where}() takes an exception, got {type(exc).__name__} {exc!r}")
-    type_object: object = context_type
-    if not (isinstance(type_object, str) and type_object):
-        raise TypeError(f"{where}(context_type=...) must be a non-empty str, got {context_type!r}")
+    check_context_type(f"{where}(context_type=...)", context_type, optional=False)
+    check_name(f"{where}(operation=...)", operation, optional=True)
     all_tags = check_tags(f"{where}(tags=...)", tags)
     check_level(f"{where}(level=...)", level)
     if sink is not None:

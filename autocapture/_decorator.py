@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, overload
 import wrapt
 from typing_extensions import ParamSpec
 
-from autocapture._api import check_level, check_tags
+from autocapture._api import check_context_type, check_level, check_name, check_tags
 from autocapture._capture import emit_error, is_intentional_http_error
 from autocapture._config import check_sink, get_config
 from autocapture._infer import context_fields, infer
@@ -477,8 +477,10 @@ def auto_capture_errors(
     Args:
         func: The function, when used bare.
         context_type: ``"provider"``, ``"database"``, ``"payment"``, ``"auth"``,
-            ``"cache"``, ``"general"`` or a custom type; inferred from the module and
-            function names when omitted.
+            ``"cache"``, ``"general"`` or a custom type (registered with
+            ``configure(rules=...)``, before or after decorating); inferred from the
+            module and function names when omitted. A near miss of a known type
+            (``"providr"``, ``"db"``) is refused with a suggestion.
         operation: The operation (``"insert"``, ``"charge"``...); inferred when omitted.
         reraise: False: the error is captured and the call returns ``default``.
         default: What a failed call returns when ``reraise`` is False.
@@ -516,7 +518,7 @@ def auto_capture_errors(
     return decorator
 
 
-def _validate(  # noqa: C901 - one flat check per option reads better than helpers
+def _validate(
     *,
     context_type: object,
     operation: object,
@@ -528,9 +530,8 @@ def _validate(  # noqa: C901 - one flat check per option reads better than helpe
     level: object,
 ) -> dict[str, Any]:
     where = "@auto_capture_errors"
-    for name, value in (("context_type", context_type), ("operation", operation)):
-        if value is not None and (not isinstance(value, str) or not value):
-            raise TypeError(f"{where}({name}=...) must be a non-empty str or None, got {value!r}")
+    check_context_type(f"{where}(context_type=...)", context_type, optional=True)
+    check_name(f"{where}(operation=...)", operation, optional=True)
     if not isinstance(reraise, bool):
         raise TypeError(f"{where}(reraise=...) must be True or False, got {reraise!r}")
     names: bool | frozenset[str]

@@ -61,6 +61,64 @@ def test_decorator_options_are_validated_at_decoration(options: dict, message: s
         auto_capture_errors(**options)
 
 
+@pytest.mark.parametrize(
+    ("value", "meant"),
+    [
+        ("providr", "provider"),
+        ("payments", "payment"),
+        ("Database", "database"),
+        ("db", "database"),
+    ],
+)
+def test_a_near_miss_of_a_context_type_is_refused_with_a_suggestion(
+    value: str, meant: str
+) -> None:
+    """A typo or a signal word instead of the type fails at decoration and at capture."""
+    expected = rf"got '{value}', which is not a context type: did you mean '{meant}'\?"
+    with pytest.raises(ValueError, match=expected):
+        auto_capture_errors(context_type=value)
+    with pytest.raises(ValueError, match=expected):
+        capture_error(ValueError("x"), context_type=value)
+
+
+def test_an_unknown_context_type_is_a_custom_one(captured_errors: MemorySink) -> None:
+    """A name far from every known type is a custom type, registered now or later."""
+
+    @auto_capture_errors(context_type="queue")
+    def publish() -> None:
+        raise RuntimeError("broker down")
+
+    with pytest.raises(RuntimeError):
+        publish()
+    capture_error(ValueError("x"), context_type="search")
+    assert [e.context_type for e in captured_errors.events] == ["queue", "search"]
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"level": 40}, TypeError, r"level=...\) must be a str, one of 'fatal'.*got int 40"),
+        ({"level": None}, TypeError, r"level=...\) must be a str.*got NoneType None"),
+        ({"level": ["error"]}, TypeError, r"got list \['error'\]"),
+        ({"level": "loud"}, ValueError, r"level=...\) must be one of .*got 'loud'"),
+        ({"operation": ""}, ValueError, r"operation=...\) must be a non-empty str, got ''"),
+        ({"operation": 3}, TypeError, r"operation=...\) must be a non-empty str or None, got int"),
+        ({"context_type": " "}, ValueError, r"context_type=...\) must be a non-empty str"),
+        (
+            {"context_type": b"db"},
+            TypeError,
+            r"context_type=...\) must be a non-empty str or None",
+        ),
+    ],
+)
+def test_a_wrong_type_is_a_type_error_and_a_wrong_value_a_value_error(
+    options: dict, error: type[Exception], message: str
+) -> None:
+    """The exception class says which of the two is wrong; the message names both."""
+    with pytest.raises(error, match=message):
+        auto_capture_errors(**options)
+
+
 def test_decorating_a_non_callable_is_a_type_error() -> None:
     """The decorator says what it can decorate."""
     with pytest.raises(TypeError, match="decorates a function, method or callable object"):
