@@ -21,7 +21,7 @@ from autocapture._event import CapturedError
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
 from autocapture._scrub import REDACTED, Scrubber
-from autocapture._sinks import Sink, default_sink
+from autocapture._sinks import MultiSink, SentrySink, Sink, default_sink
 
 __all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
 
@@ -169,6 +169,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     if target is None and not taps:
         target = default_sink()
     token = _emitting.set(True)
+    to_sentry = _sentry.sending_to_sentry.set(_sends_to_sentry(target))
     try:
         for each in (target, *taps) if target is not None else taps:
             try:
@@ -176,8 +177,17 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
             except Exception as err:
                 report_failure(f"sink {type(each).__name__}.emit", err)
     finally:
+        _sentry.sending_to_sentry.reset(to_sentry)
         _emitting.reset(token)
     return event.event_id
+
+
+def _sends_to_sentry(sink: object, depth: int = 0) -> bool:
+    if isinstance(sink, SentrySink):
+        return True
+    if isinstance(sink, MultiSink) and depth < 8:  # noqa: PLR2004 - nesting bound
+        return any(_sends_to_sentry(each, depth + 1) for each in sink.sinks)
+    return False
 
 
 def add_tap(sink: Sink) -> None:

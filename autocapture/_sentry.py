@@ -14,6 +14,7 @@ Two jobs:
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import threading
 from typing import Any
@@ -34,6 +35,15 @@ from autocapture._once import (
 from autocapture._scrub import Scrubber
 
 __all__ = ["install", "send"]
+
+# Set while autocapture hands an event to sinks among which a SentrySink sends it. A
+# LoggingSink record of the same error (a scrubbed stand-in for the exception, so Sentry's
+# dedupe cannot recognise it) that Sentry's logging integration turns into an event is
+# then a second report of that error.
+sending_to_sentry: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autocapture_sending_to_sentry", default=False
+)
+STAND_IN_MARK = "__autocapture_stand_in__"
 
 _installed = False
 _install_lock = threading.Lock()
@@ -170,6 +180,8 @@ def _once_processor(event: Any, hint: Any) -> Any:
     if not isinstance(exc, BaseException):
         return event
     try:
+        if sending_to_sentry.get() and getattr(exc, STAND_IN_MARK, False):
+            return None
         sent = sentry_event_id(exc)
         if sent is not None:
             # autocapture already sent this error (or its cause) to Sentry: this is the

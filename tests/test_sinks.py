@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import threading
+import traceback
 
 import pytest
+import sentry_sdk
 
 from autocapture import CapturedError, auto_capture_errors, configure, use_sink
 from autocapture.sinks import LoggingSink, MemorySink, MultiSink, SentrySink, Sink
+from tests.conftest import RecordingTransport
 
 
 class ExplodingSink:
@@ -186,7 +190,13 @@ def test_logging_sink_writes_one_record_with_exc_info_and_fields() -> None:
     [record] = records
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
-    assert record.exc_info[1] is info.value
+    # The type and traceback are the error's; the exception is a scrubbed stand-in.
+    assert record.exc_info[0] is LookupError
+    assert record.exc_info[1] is not info.value
+    assert str(record.exc_info[1]) == str(info.value)
+    assert record.exc_info[1].__traceback__ is record.exc_info[2]
+    frames = [frame.f_code.co_name for frame, _ in traceback.walk_tb(record.exc_info[2])]
+    assert frames[-1] == "get_user"  # down to where it was raised
     assert record.autocapture_context_type == "database"  # type: ignore[attr-defined]
     assert record.autocapture_operation == "select"  # type: ignore[attr-defined]
     assert record.autocapture_arguments == {"user_id": 3}  # type: ignore[attr-defined]
@@ -222,6 +232,44 @@ def test_logging_sink_output_has_no_secret_even_in_the_traceback() -> None:
     assert "PermissionError" in output
     assert "[REDACTED]" in output
     assert secret not in output
+
+
+def test_a_formatter_that_formats_exc_info_itself_sees_no_secret() -> None:
+    """JSON formatters format record.exc_info, not exc_text: the chain prints scrubbed."""
+    secret = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+    password = "hunter" + "2-" + "Qz8pLm4X"
+
+    class ExcInfoFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            assert record.exc_info is not None
+            return self.formatException(record.exc_info)
+
+    logger, stream = _logger_with_stream("tests.logging_sink_exc_info")
+    logger.handlers[0].setFormatter(ExcInfoFormatter())
+
+    class GatewayError(Exception):
+        pass
+
+    @auto_capture_errors(sink=LoggingSink(logger))
+    def charge() -> None:
+        try:
+            raise ConnectionError(f"postgresql://app:{password}@db/app refused")
+        except ConnectionError as exc:
+            error = GatewayError(f"Stripe rejected key {secret}")
+            if sys.version_info >= (3, 11):
+                error.add_note(f"retry with {secret}")
+            raise error from exc
+
+    with pytest.raises(GatewayError):
+        charge()
+    output = stream.getvalue()
+    assert secret not in output
+    assert password not in output
+    qualname = f"{__name__}.{charge.__qualname__.replace('charge', 'GatewayError')}"
+    assert f"{qualname}: Stripe rejected key [REDACTED]" in output
+    assert "ConnectionError: postgresql://app:[REDACTED]@db/app refused" in output
+    assert "The above exception was the direct cause of the following exception" in output
+    assert 'raise ConnectionError(f"postgresql' in output  # the traceback's source lines
 
 
 def test_logging_sink_validates_its_arguments() -> None:
@@ -287,3 +335,28 @@ def test_captured_errors_fixture_sees_events_from_other_threads(
     thread.start()
     thread.join()
     assert [e.message for e in captured_errors.events] == ["in a thread"]
+
+
+@pytest.mark.parametrize("order", ["logging first", "sentry first", "logging only"])
+def test_with_sentrys_logging_integration_each_error_is_one_sentry_event(
+    sentry_transport: RecordingTransport, order: str
+) -> None:
+    """A LoggingSink record that Sentry's logging integration picks up is not a second event."""
+    logger, _ = _logger_with_stream(f"tests.logging_sink_sentry.{order.replace(' ', '_')}")
+    sinks = {
+        "logging first": MultiSink(LoggingSink(logger), SentrySink()),
+        "sentry first": MultiSink(SentrySink(), LoggingSink(logger)),
+        "logging only": LoggingSink(logger),
+    }[order]
+
+    @auto_capture_errors(sink=sinks)
+    def sync_ledger() -> None:
+        raise RuntimeError("ledger out of balance")
+
+    with pytest.raises(RuntimeError):
+        sync_ledger()
+    sentry_sdk.flush()
+    [event] = sentry_transport.events
+    mechanism = event["exception"]["values"][-1]["mechanism"]["type"]
+    assert mechanism == ("logging" if order == "logging only" else "autocapture")
+    assert event["exception"]["values"][-1]["value"] == "ledger out of balance"
