@@ -72,6 +72,7 @@ class _Plan:
     __slots__ = (
         "capture_args",
         "context_type",
+        "defaults",
         "explicit_context_type",
         "explicit_operation",
         "function",
@@ -149,6 +150,10 @@ class _Plan:
             (p.name for p in params if p.kind is kinds.VAR_POSITIONAL), None
         )
         self.var_keyword = next((p.name for p in params if p.kind is kinds.VAR_KEYWORD), None)
+        # Defaults are part of the call too (``table="users"`` names the table).
+        self.defaults: tuple[tuple[str, Any], ...] = tuple(
+            (p.name, p.default) for p in params if p.default is not p.empty
+        )
         return signature
 
     def _infer(self) -> None:
@@ -235,6 +240,7 @@ class _Plan:
                 arguments.update((k, v) for k, v in kwargs.items() if k in self.keyword)
                 if rest:
                     arguments[self.var_keyword] = rest
+        arguments.update([(n, v) for n, v in self.defaults if n not in arguments])
         if positional and positional[0] in _SELF_NAMES and args:
             del arguments[positional[0]]
         if self.capture_args is not True:

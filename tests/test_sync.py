@@ -194,6 +194,20 @@ def test_tag_values_under_secret_names_are_redacted(captured_errors: MemorySink)
     assert (explicit.tags["api_key"], explicit.tags["region"]) == ("[REDACTED]", "eu")
 
 
+def test_default_argument_values_are_part_of_the_call(captured_errors: MemorySink) -> None:
+    """Arguments left to their defaults are shown too, and feed the context fields."""
+
+    @auto_capture_errors(context_type="database")
+    def fetch_rows(user_id: int, table: str = "users", *, limit: int = 50) -> None:
+        raise LookupError("no rows")
+
+    with pytest.raises(LookupError):
+        fetch_rows(7, limit=5)
+    [event] = captured_errors.events
+    assert event.arguments == {"user_id": 7, "limit": 5, "table": "users"}
+    assert event.context["table"] == "users"
+
+
 def test_a_huge_message_is_kept_bounded_and_scrubbed_across_the_cut(
     captured_errors: MemorySink,
 ) -> None:

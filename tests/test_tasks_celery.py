@@ -79,7 +79,7 @@ def test_a_failing_task_run_by_a_worker_is_captured_once_and_celery_records_it(
     assert str(result.result) == "declined: -3 eur"
     [event] = captured_errors.events
     assert event.function == f"{__name__}.charge_card"
-    assert event.arguments == {"amount": -3, "card_token": "[REDACTED]"}
+    assert event.arguments == {"amount": -3, "card_token": "[REDACTED]", "currency": "eur"}
     assert event.handled is False
     assert charge_card.delay(7).get(timeout=20) == 7
     assert len(captured_errors.events) == 1
