@@ -113,6 +113,9 @@ _BLOCKS: frozenset[type[ast.AST]] = frozenset(
 # Imports are cheap and feed name resolution everywhere: never skipped.
 _ALWAYS: frozenset[type[ast.AST]] = frozenset({ast.Import, ast.ImportFrom})
 _TASK_GROUP_HINTS = ("TaskGroup", "task_group", "create_task_group", "Nursery")
+# Awaiting one of these awaits its arguments too: their errors reach the awaiting code.
+_AWAITS_ARGUMENTS = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shield"})
+_ASYNCIO_STARTS = frozenset({"create_task", "ensure_future"})
 
 
 @dataclass
@@ -517,6 +520,8 @@ class ModuleVisitor(ast.NodeVisitor):
         # (name, is_class, decorated) for the enclosing definitions.
         self._scopes: list[tuple[str, bool, bool]] = []
         self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {}
+        # Calls whose result is awaited where they are made (ids of ast.Call nodes).
+        self._awaited: set[int] = set()
 
     # -- helpers -------------------------------------------------------------------
 
@@ -695,6 +700,9 @@ class ModuleVisitor(ast.NodeVisitor):
             cls = type(current)
             if cls is ast.Call:
                 self._call(current)  # type: ignore[arg-type]
+            elif cls is ast.Await and type(current.value) is ast.Call:  # type: ignore[attr-defined]
+                # A parent is met before its children: the call learns it is awaited.
+                self._awaited.add(id(current.value))  # type: ignore[attr-defined]
             fields = _CHILD_FIELDS.get(cls)
             if fields is None:
                 fields = _CHILD_FIELDS[cls] = tuple(
@@ -894,24 +902,7 @@ class ModuleVisitor(ast.NodeVisitor):
             last: The last segment.
             rooted: Whether the name comes from an import.
         """
-        receiver = name[: -len(last) - 1] if "." in name else ""
-        target: Optional[ast.expr]
-        if last == "add_task":
-            target = _argument(node, 0, "func")
-        elif last in {"create_task", "ensure_future"}:
-            if any(hint in receiver for hint in _TASK_GROUP_HINTS):
-                return  # a task group re-raises its tasks' errors in the awaiting code
-            target = _argument(node, 0, "coro", "coro_or_future")
-        elif name == "threading.Thread":
-            target = _argument(node, 1, "target")
-        elif name == "threading.Timer":
-            target = _argument(node, 1, "function")
-        elif last in {"submit", "map"} and (
-            "executor" in receiver.lower() or "pool" in receiver.lower()
-        ):
-            target = _argument(node, 0, "fn", "func")
-        else:
-            return
+        target = self._start_target(node, name, last)
         if target is None:
             return
         shown = _dotted(node.func) if isinstance(node.func, ast.Attribute) else name
@@ -921,6 +912,83 @@ class ModuleVisitor(ast.NodeVisitor):
             else None
         )
         self._record_background(node.lineno, shown, target, via)
+
+    def _start_target(self, node: ast.Call, name: str, last: str) -> Optional[ast.expr]:
+        """Find what a call starts in the background, if it starts anything.
+
+        Args:
+            node: The call.
+            name: Its resolved name.
+            last: The last segment.
+
+        Returns:
+            The target expression, or ``None`` when the call is no background start.
+        """
+        receiver = name[: -len(last) - 1] if "." in name else ""
+        # Awaited where it starts, a task or job raises its error in the awaiting code.
+        awaited = id(node) in self._awaited
+        if awaited and (name in _AWAITS_ARGUMENTS or last in _ASYNCIO_STARTS):
+            self._await_arguments(node, name)
+        target: Optional[ast.expr] = None
+        if last == "add_task":
+            target = _argument(node, 0, "func")
+        elif last in _ASYNCIO_STARTS:
+            # A task group, too, re-raises its tasks' errors in the awaiting code.
+            if not awaited and not any(hint in receiver for hint in _TASK_GROUP_HINTS):
+                target = _argument(node, 0, "coro", "coro_or_future")
+        elif last == "run_in_executor":
+            target = None if awaited else _argument(node, 1, "func")
+        elif name == "threading.Thread":
+            target = _argument(node, 1, "target")
+        elif name == "threading.Timer":
+            target = _argument(node, 1, "function")
+        elif last in {"submit", "map"} and (
+            "executor" in receiver.lower() or "pool" in receiver.lower()
+        ):
+            target = _argument(node, 0, "fn", "func")
+        return target
+
+    def _await_arguments(self, node: ast.Call, name: str) -> None:
+        """Mark the awaitables an awaited call awaits in turn as awaited too.
+
+        Args:
+            node: An awaited ``asyncio.gather``, ``wait_for``, ``shield``, ``create_task``
+                or ``ensure_future`` call.
+            name: Its resolved name.
+        """
+        returned = _keyword(node, "return_exceptions")
+        if name == "asyncio.gather" and returned is not None and not _is_false(returned):
+            return  # the errors come back as values, which the audit does not follow
+        awaited = self._awaited
+        for arg in node.args:
+            value = arg.value if isinstance(arg, ast.Starred) else arg
+            if isinstance(value, (ast.GeneratorExp, ast.ListComp, ast.SetComp)):
+                elts: list[ast.expr] = [value.elt]
+            elif isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+                elts = value.elts
+            else:
+                elts = [value]
+            awaited.update(id(e) for e in elts if isinstance(e, ast.Call))
+
+    def _runner_job(self, target: ast.expr) -> Optional[ast.expr]:
+        """See through a call that runs a job in a thread, passed to a task start.
+
+        Args:
+            target: The target expression of a background start.
+
+        Returns:
+            ``job`` for ``asyncio.to_thread(job, ...)`` (a coroutine that runs it);
+            ``None`` for ``loop.run_in_executor(...)``, a start recorded on its own;
+            otherwise the target itself.
+        """
+        if not isinstance(target, ast.Call):
+            return target
+        wrapper = self._resolve(target.func)[0] or ""
+        if wrapper.rsplit(".", 1)[-1] == "run_in_executor":
+            return None
+        if wrapper == "asyncio.to_thread" and target.args:
+            return target.args[0]
+        return target
 
     def _record_background(
         self, line: int, call: str, target: ast.expr, via: Optional[str]
@@ -933,6 +1001,10 @@ class ModuleVisitor(ast.NodeVisitor):
             target: The target expression (a function, a coroutine call, a partial...).
             via: Why failures are captured whatever the target, if they are.
         """
+        job = self._runner_job(target)
+        if job is None:
+            return  # ensure_future(loop.run_in_executor(...)): the job counts once, itself
+        target = job
         if isinstance(target, ast.Call):
             inner = target.func
             if self._is_decorator(inner):

@@ -451,6 +451,160 @@ def test_task_groups_are_not_background_gaps(tmp_path):
     assert audit(str(tmp_path)).background == ()
 
 
+_LOOP_JOBS = (
+    "import asyncio, functools\n"
+    "from concurrent.futures import ThreadPoolExecutor\n"
+    "from autocapture import auto_capture_errors\n"
+    "pool = ThreadPoolExecutor()\n"
+    "def job(*a): ...\n"
+    "@auto_capture_errors\ndef safe(*a): ...\n"
+    "async def start(items):\n"
+    "    loop = asyncio.get_running_loop()\n"
+    "    {call}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("call", "target", "captured"),
+    [
+        ("loop.run_in_executor(None, job)", "job", False),
+        ("loop.run_in_executor(pool, job, 1, 2)", "job", False),
+        ("fut = loop.run_in_executor(None, job)", "job", False),
+        ("asyncio.get_running_loop().run_in_executor(None, job)", "job", False),
+        ("loop.run_in_executor(None, functools.partial(job, 1))", "job", False),
+        ("loop.run_in_executor(None, lambda: job(1))", "job", False),
+        ("loop.run_in_executor(None, safe)", "safe", True),
+        ("loop.run_in_executor(pool, auto_capture_errors(job), 1)", "job", True),
+        ("asyncio.ensure_future(loop.run_in_executor(None, job))", "job", False),
+        ("asyncio.create_task(asyncio.to_thread(job, 1))", "job", False),
+        ("asyncio.create_task(asyncio.to_thread(safe))", "safe", True),
+        ("asyncio.gather(loop.run_in_executor(None, job))", "job", False),
+        (
+            (
+                "await asyncio.gather(*(loop.run_in_executor(None, job, i) for i in items),"
+                " return_exceptions=True)"
+            ),
+            "job",
+            False,
+        ),
+    ],
+)
+def test_loop_executor_jobs_are_background_starts(tmp_path, call, target, captured):
+    """loop.run_in_executor(executor, fn, *args) starts fn (its second argument) as an
+    executor job, judged like executor.submit; asyncio.to_thread(fn) is judged by the task
+    that runs it. A job nobody awaits is a high-severity gap unless fn is captured."""
+    write_tree(tmp_path, {"tasks/jobs.py": _LOOP_JOBS.format(call=call)})
+    report = audit(str(tmp_path))
+    assert [(b.line, b.target, b.captured) for b in report.background] == [(10, target, captured)]
+    gaps = [(g.line, g.kind, g.severity) for g in report.gaps if g.kind == "background"]
+    assert gaps == ([] if captured else [(10, "background", "high")])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "await loop.run_in_executor(None, job)",
+        "result = await loop.run_in_executor(pool, job, 1)",
+        "return await asyncio.get_running_loop().run_in_executor(None, job)",
+        "await asyncio.to_thread(job, 1)",
+        "asyncio.to_thread(job)",
+        "await asyncio.wait_for(loop.run_in_executor(None, job), 5)",
+        "await asyncio.shield(loop.run_in_executor(None, job))",
+        "await asyncio.gather(loop.run_in_executor(None, job), asyncio.to_thread(job))",
+        "await asyncio.gather(*[loop.run_in_executor(None, job, i) for i in items])",
+        "await asyncio.ensure_future(loop.run_in_executor(None, job))",
+        "await asyncio.create_task(asyncio.to_thread(job))",
+    ],
+)
+def test_awaited_executor_jobs_are_not_background(tmp_path, call):
+    """A job awaited where it starts raises its error in the awaiting coroutine, like a
+    task group's tasks: not background work. So is a job awaited through asyncio.gather
+    (without return_exceptions), wait_for, ensure_future or create_task. An
+    asyncio.to_thread(fn) nobody awaits or schedules never runs at all."""
+    write_tree(tmp_path, {"tasks/jobs.py": _LOOP_JOBS.format(call=call)})
+    report = audit(str(tmp_path))
+    assert report.background == ()
+    assert [g for g in report.gaps if g.kind == "background"] == []
+
+
+def test_fire_and_forget_run_in_executor_is_reported(tmp_path):
+    """The case from the field: a blocking job handed to the loop's default executor and
+    never awaited fails silently; the audit names the job and the reason."""
+    write_tree(
+        tmp_path,
+        {
+            "tasks/jobs.py": (
+                "import asyncio\n"
+                "def bad_job(): raise RuntimeError('x')\n"
+                "async def run_async():\n"
+                "    loop = asyncio.get_running_loop()\n"
+                "    loop.run_in_executor(None, bad_job)   # never awaited: fire-and-forget\n"
+            )
+        },
+    )
+    report = audit(str(tmp_path))
+    [start] = report.background
+    assert (start.path, start.line, start.call, start.target, start.captured) == (
+        "tasks/jobs.py",
+        5,
+        "loop.run_in_executor",
+        "bad_job",
+        False,
+    )
+    assert start.reason == "bad_job is not decorated with @auto_capture_errors"
+    [gap] = [g for g in report.gaps if g.kind == "background"]
+    assert (gap.path, gap.line, gap.severity) == ("tasks/jobs.py", 5, "high")
+    assert gap.detail.startswith("loop.run_in_executor(bad_job) without capture: ")
+    assert "loop.run_in_executor" in render_text(report)
+    assert '"call": "loop.run_in_executor"' in render_json(report)
+    assert "loop.run_in_executor(bad_job)" in render_sarif(report)
+
+
+def test_run_in_executor_target_resolves_across_modules(tmp_path):
+    """The job may live in another audited module; its decorator is looked up there."""
+    write_tree(
+        tmp_path,
+        {
+            "app/tasks/jobs.py": (
+                "from autocapture import auto_capture_errors\n"
+                "@auto_capture_errors\ndef good(): ...\n"
+                "def bad(): ...\n"
+            ),
+            "app/services/runner.py": (
+                "import asyncio\n"
+                "from ..tasks.jobs import good, bad\n"
+                "class Runner:\n"
+                "    def blocking(self): ...\n"
+                "    async def go(self, loop):\n"
+                "        loop.run_in_executor(None, good)\n"
+                "        loop.run_in_executor(None, bad)\n"
+                "        self.loop.run_in_executor(None, self.blocking)\n"
+            ),
+        },
+    )
+    starts = [(b.line, b.call, b.captured, b.reason) for b in audit(str(tmp_path)).background]
+    assert starts == [
+        (
+            6,
+            "loop.run_in_executor",
+            True,
+            "target app.tasks.jobs.good decorated with @auto_capture_errors",
+        ),
+        (
+            7,
+            "loop.run_in_executor",
+            False,
+            "app.tasks.jobs.bad is not decorated with @auto_capture_errors",
+        ),
+        (
+            8,
+            "self.loop.run_in_executor",
+            False,
+            "self.blocking is not decorated with @auto_capture_errors",
+        ),
+    ]
+
+
 def test_linked_folders_are_not_followed(tmp_path):
     """A folder link back to a parent neither loops nor counts files twice."""
     write_tree(tmp_path, {"app/a.py": "x = 1\n"})
