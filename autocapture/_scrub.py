@@ -5,12 +5,16 @@ Every event autocapture emits passes through a `Scrubber`. It is data plus one w
 - **Key rules** (`autocapture._scrub_rules.KeyRules`): a value found under a name that
   names a secret (`password`, `api_key`, `Authorization`, `session_id`, ...) is replaced
   whole by `REDACTED`, whatever its type. Names are compared on words, so `max_tokens`,
-  `tokenizer`, `author` and a cache `key` are kept.
+  `tokenizer`, `author` and a cache `key` are kept. Names are mapping keys (short UTF-8
+  `bytes` keys as their text), field names, and the first item of `(name, value)` pairs
+  in a list (HTTP and ASGI headers).
 - **Value shapes** (`autocapture._scrub_rules.TextRules`): inside every string, whatever
   its key, secret-shaped substrings (JWTs, `Bearer` credentials, private key blocks, cloud
   and SaaS keys, Luhn-valid card numbers, URL passwords, `password=...` assignments) are
-  replaced by `REDACTED`; the rest of the string is kept. Unless PII may be sent, email
-  and IP addresses are replaced too.
+  replaced by `REDACTED`; the rest of the string is kept. An assigned value is replaced
+  whole: quoted (with escapes and string prefixes), escaped JSON, or a bracketed list,
+  tuple or mapping; so is pydantic's `input_value=` under a secret field's location.
+  Unless PII may be sent, email and IP addresses are replaced too.
 - **The walker** copies mappings, sequences, sets, dataclasses, attrs classes, pydantic
   models, namedtuples and plain objects field by field, never calling user code except a
   bounded `repr` as a last resort, and bounds the result (string length, depth, items per
@@ -29,6 +33,10 @@ Markers (all strings, none echoes any part of a secret):
 | `[MAX DEPTH]` | a container deeper than `max_depth` |
 | `[CYCLE]` | a container that contains itself |
 | `<bytes len=N>` | bytes, bytearray and memoryview (never dumped) |
+| `<bytes len=N #H>` | a mapping key of binary (not UTF-8) or long bytes; `H` is a short |
+|  | hash keyed per process, so that two such keys never merge |
+| `KEY (N)` | the N-th mapping key that converts to the same text `KEY` (`b"a"` and `"a"`, |
+|  | `1` and `"1"`, two redacted keys) |
 | `<unrepresentable T>` | an object of type `T` whose fields and `repr` both failed |
 """
 
@@ -39,6 +47,8 @@ import datetime as dt
 import decimal
 import enum
 import functools
+import hashlib
+import os
 import re
 import types
 import uuid
@@ -71,6 +81,9 @@ _SHORT_TEXT: Final = 64
 _SHORT_CACHE_SIZE: Final = 4096
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
 _MAX_DEPTH_LIMIT: Final = 100  # stays far below the interpreter's recursion limit
+_BYTES_KEY_TEXT: Final = 256  # a bytes key up to this size is used as its text if UTF-8
+# Keys the hash of a binary mapping key, so the marker cannot be matched against guesses.
+_BYTES_KEY_SALT: Final = os.urandom(16)
 
 
 class _Keep:
@@ -374,6 +387,25 @@ _OPAQUE: Final = (
 )
 
 
+def _raw_bytes(value: Union[bytes, bytearray, memoryview]) -> bytes:
+    """The data of a bytes-like value as exact `bytes`, without calling a subclass's code."""
+    if isinstance(value, bytes):
+        return bytes.__getitem__(value, slice(None))
+    if isinstance(value, bytearray):
+        return bytes(bytearray.__getitem__(value, slice(None)))
+    return value.tobytes()
+
+
+def _bytes_text(data: bytes) -> Optional[str]:
+    """The text of short UTF-8 bytes (a name written as bytes, like ASGI headers), or None."""
+    if len(data) > _BYTES_KEY_TEXT:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def _short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
     """Memoise ``spans`` for short strings (callers only read the lists it returns)."""
     cache: dict[str, list[Span]] = {}
@@ -556,11 +588,17 @@ class _Walk:
             # inline: same checks as item() -> value() -> string(), a third of the calls.
             fast = self.callback is None
             spans, classify, max_str = self.spans, self.classify, self.max_str
+            # Once a key is converted (not a str, or redacted) it may equal another key;
+            # until then the keys are distinct str and the lookup is skipped.
+            converted = False
             for count, (k, v) in enumerate(items):
                 if count >= max_items or self.budget <= 0:
                     out[MORE_ITEMS_KEY] = self.more(mapping, count)
                     break
                 key = self.key_text(k if type(k) is str else self.key_str(k))
+                converted = converted or key is not k
+                if converted and key in out:
+                    key = self.unique_key(key, out)
                 self.budget -= len(key)
                 if fast and classify(key) is None:
                     kind = type(v)
@@ -594,10 +632,57 @@ class _Walk:
                 if i >= max_items or self.budget <= 0:
                     out.append(self.more(seq, i))
                     break
+                kind = type(v)
+                if kind is tuple or kind is list:
+                    pair: Sequence[object] = v  # type: ignore[assignment]  # narrowed by `kind`
+                    label = self.pair_label(pair)
+                    if label is not None:
+                        out.append(self.pair(label, pair, (path, i) if track else None, depth + 1))
+                        continue
                 out.append(self.value(v, (path, i) if track else None, depth + 1))
             return out
         finally:
             self.on_path.discard(ident)
+
+    def pair_label(self, pair: Sequence[object]) -> Optional[str]:
+        """The secret phrase a `(name, value)` pair's name names (`X-Api-Key`), or None."""
+        if len(pair) != 2:  # noqa: PLR2004 - a pair
+            return None
+        name = pair[0]
+        if type(name) is str:
+            return self.classify(name)
+        if isinstance(name, (bytes, bytearray)):
+            text = _bytes_text(_raw_bytes(name))
+            return None if text is None else self.classify(text)
+        return None
+
+    def pair(self, label: str, pair: Sequence[object], path: object, depth: int) -> Any:
+        """Scrub a `(name, value)` pair whose name names a secret: the value is redacted."""
+        if depth >= self.max_depth:
+            return MAX_DEPTH_MARKER
+        ident = id(pair)
+        if ident in self.on_path:
+            return CYCLE_MARKER
+        self.on_path.add(ident)
+        try:
+            track = self.callback is not None
+            name = self.value(pair[0], (path, 0) if track else None, depth + 1)
+            child = (path, 1) if track else None
+            answer = self.ask(child, pair[1], "key:" + label)
+            if answer is None:
+                self.budget -= len(REDACTED)
+                return [name, REDACTED]
+            return [name, self.value(pair[1] if answer is KEEP else answer, child, depth + 1)]
+        finally:
+            self.on_path.discard(ident)
+
+    @staticmethod
+    def unique_key(key: str, taken: Mapping[str, object]) -> str:
+        """Number a converted key that equals one already taken: `a`, `a (2)`, `a (3)`."""
+        n = 2
+        while f"{key} ({n})" in taken:
+            n += 1
+        return f"{key} ({n})"
 
     def more(self, container: object, shown: int) -> str:
         """The `[... N more items]` marker (N unknown when `len` fails)."""
@@ -614,12 +699,26 @@ class _Walk:
         if isinstance(key, enum.Enum):
             return self.key_str(key.value)
         if isinstance(key, (bytes, bytearray, memoryview)):
-            return self.bytes_marker(key)
+            return self.bytes_key(key)
         if isinstance(key, (int, float)):
             return str(float(key) if isinstance(key, float) else int(key))
         if isinstance(key, str):
             return str.__str__(key)
         return _safe_repr(key, self.max_str)
+
+    @staticmethod
+    def bytes_key(key: Union[bytes, bytearray, memoryview]) -> str:
+        """Use a short UTF-8 bytes key as its text (so key rules see it), else a marker.
+
+        The marker carries a keyed hash: binary keys of the same length stay distinct, and
+        the hash cannot be checked against guessed keys.
+        """
+        data = _raw_bytes(key)
+        text = _bytes_text(data)
+        if text is not None:
+            return text
+        digest = hashlib.blake2b(data, digest_size=4, key=_BYTES_KEY_SALT).hexdigest()
+        return f"<{type(key).__name__} len={len(data)} #{digest}>"
 
     @staticmethod
     def bytes_marker(value: Union[bytes, bytearray, memoryview]) -> str:

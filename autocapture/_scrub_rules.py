@@ -10,7 +10,9 @@ This module is data plus two small engines, both compiled once per `Scrubber`:
   `secret_name`) names metadata about a secret, not the secret, and is kept.
 - `TextRules` finds secret *values* inside any string: JWTs, HTTP credentials, private
   key blocks, cloud and SaaS API keys, card numbers that pass Luhn, passwords in URLs and
-  `password=...` assignments, plus (unless PII may be sent) email and IP addresses.
+  `password=...` assignments (the whole value: quoted, escaped or bracketed; and
+  pydantic's `input_value=` under a secret field), plus (unless PII may be sent) email
+  and IP addresses.
 
 Everything in this module is private to `autocapture._scrub`.
 """
@@ -346,18 +348,40 @@ _PII_SHAPES: Final[tuple[_Shape, ...]] = (
 )
 
 # `name=value`, `name: value`, `"name": "value"` inside text: the anchor is the separator
-# after a letter (optionally a quote or a space between), then the name must end like a
-# secret word (a set lookup) and the whole name is judged by the key rules (exact,
-# memoised); only its value is replaced. A regex over all the secret words in a
-# lookbehind was measured ten times slower than this.
-_ASSIGN_LOOKBEHIND: Final = r"(?:(?<=[A-Za-z].)|(?<=[A-Za-z][\"' ].))"
+# after a letter (optionally a quote, a space or an escaped quote `\"` between), then the
+# name must end like a secret word (a set lookup) and the whole name is judged by the key
+# rules (exact, memoised); only its value is replaced. A regex over all the secret words
+# in a lookbehind was measured ten times slower than this.
+_ASSIGN_LOOKBEHIND: Final = r"(?:(?<=[A-Za-z].)|(?<=[A-Za-z][\"' ].)|(?<=[A-Za-z]\\[\"'].))"
 _IDENT_CHARS: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 )
+# The value after a secret name. A quoted value runs to its closing quote, over backslash
+# escapes, after an optional string prefix (`b'...'`, `rb"..."`); a value quoted with
+# escaped quotes (JSON inside a JSON string: `\"...\"`) runs to the next escaped quote,
+# over doubly escaped ones (`\\\"`). An opening bracket starts a list, tuple or mapping,
+# replaced whole (see `_bracketed_end`). Anything else is a bare word.
 _VALUE_RE: Final = re.compile(
-    r"""[ \t]{0,3}(?:(?i:bearer|basic|token)[ \t]+)?"""
-    r"""(?:"(?P<dq>[^"\r\n]{1,512})|'(?P<sq>[^'\r\n]{1,512})|(?P<bare>[^\s"'&;,)}\]<>{\[][^\s"'&;,)}\]<>]{0,511}))"""
+    r"""[ \t]{0,3}(?:(?i:bearer|basic|token)[ \t]+)?(?:"""
+    r"""(?P<open>[(\[{])"""
+    r"""|(?:[bBrRuUfF]{1,2})?(?:"(?P<dq>(?:[^"\\\r\n]|\\[^\r\n]){1,512})"""
+    r"""|'(?P<sq>(?:[^'\\\r\n]|\\[^\r\n]){1,512}))"""
+    r"""|\\"(?P<edq>(?:\\\\\\"|[^\\\r\n]|\\[^"\r\n]){1,512})"""
+    r"""|\\'(?P<esq>(?:\\\\\\'|[^\\\r\n]|\\[^'\r\n]){1,512})"""
+    r"""|(?P<bare>[^\s"'&;,)}\]<>{\[][^\s"'&;,)}\]<>]{0,511}))"""
 )
+# One token of a bracketed value: a run of plain characters, an escape, a quoted string
+# closed on its line, a bracket, or a lone quote (an apostrophe in prose).
+_NEST_RE: Final = re.compile(
+    r"""[^"'\\()\[\]{}]+|\\.?|"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[(\[{]|[)\]}]|["']""",
+    re.DOTALL,
+)
+_NEST_LIMIT: Final = 4096  # chars of a bracketed value scanned for its closing bracket
+# pydantic's `[type=..., input_value=..., input_type=...]` (v2 error messages): the
+# location line above names the field; pydantic cuts a long input's repr in the middle
+# with `...`, which can drop the key in front of a secret.
+_PYDANTIC_INPUT: Final = "input_value"
+_PYDANTIC_INPUT_END: Final = ", input_type="
 _LINE_RE: Final = re.compile(r"[ \t]{0,3}(?P<line>[^\r\n]{1,2048})")
 _LINE_LABELS: Final = frozenset(("cookie", "cookies"))
 
@@ -591,12 +615,16 @@ class TextRules:
             end -= 1
         if end > 0 and text[end - 1] in "\"'":
             end -= 1
+            if end > 0 and text[end - 1] == "\\":  # an escaped quote: JSON inside JSON
+                end -= 1
         tail = text[max(0, end - 4) : end].lower()
         if (
             tail not in self._suffixes
             and tail[-3:] not in self._suffixes
             and tail[-2:] not in self._suffixes
         ):
+            if tail == "alue" and text[sep] == "=":
+                return self._pydantic_input(text, end, sep)
             return None
         begin, low = end, max(0, end - 64)
         while begin > low and text[begin - 1] in _IDENT_CHARS:
@@ -604,15 +632,82 @@ class TextRules:
         label = self._classify(text[begin:end])
         if label is None:
             return None
-        group: Optional[str] = "line"
         if label in _LINE_LABELS:
-            value = _LINE_RE.match(text, sep + 1)
-        else:
-            value = _VALUE_RE.match(text, sep + 1)
-            group = value.lastgroup if value is not None else None
-        if value is None or group is None:
+            line = _LINE_RE.match(text, sep + 1)
+            return (
+                None
+                if line is None
+                else (line.start("line"), line.end("line"), "text_key:" + label)
+            )
+        return _value_span(text, sep + 1, "text_key:" + label)
+
+    def _pydantic_input(self, text: str, end: int, sep: int) -> Optional[Span]:
+        """Judge pydantic's `input_value=` by the field location on the line above."""
+        begin = end - len(_PYDANTIC_INPUT)
+        if begin < 0 or not text.startswith(_PYDANTIC_INPUT, begin):
             return None
-        return value.start(group), value.end(group), "text_key:" + label
+        if begin > 0 and text[begin - 1] in _IDENT_CHARS:
+            return None
+        # Every search is bounded, so that a text full of `input_value=` stays linear.
+        newline = text.rfind("\n", max(0, begin - _NEST_LIMIT), begin)
+        high = min(len(text), sep + _NEST_LIMIT)
+        line_end = text.find("\n", sep, high)
+        stop = text.rfind(_PYDANTIC_INPUT_END, sep, high if line_end < 0 else line_end)
+        label: Optional[str] = None
+        if newline >= 0:  # `a.0.api_key`: any part of the location may name a secret
+            low = max(0, newline - _NEST_LIMIT)
+            location = text[text.rfind("\n", low, newline) + 1 or low : newline]
+            for part in location.strip().split("."):
+                label = self._classify(part) if part else None
+                if label is not None:
+                    break
+        if label is not None:
+            if stop > sep + 1:
+                return sep + 1, stop, "text_key:" + label
+            return _value_span(text, sep + 1, "text_key:" + label)
+        if stop > sep + 1 and text[sep + 1] in "([{" and "..." in text[sep + 1 : stop]:
+            return sep + 1, stop, "text_key:" + _PYDANTIC_INPUT  # cut: its keys may be lost
+        return None
+
+
+def _value_span(text: str, pos: int, rule: str) -> Optional[Span]:
+    """Return the span of the value that starts at `pos` (after a secret name), or None."""
+    value = _VALUE_RE.match(text, pos)
+    if value is None:
+        return None
+    group = value.lastgroup
+    if group is None:
+        return None
+    start = value.start(group)
+    if group == "open":
+        return start, _bracketed_end(text, start), rule
+    return start, value.end(group), rule
+
+
+def _bracketed_end(text: str, start: int) -> int:
+    """Return where the bracketed value opening at `start` closes (exclusive).
+
+    Quoted strings are skipped whole, so brackets inside them do not count. A value not
+    closed within `_NEST_LIMIT` characters (cut short, or not a value after all) ends
+    there: the scrubber fails closed.
+    """
+    limit = min(len(text), start + _NEST_LIMIT)
+    match = _NEST_RE.match
+    depth = 0
+    pos = start
+    while pos < limit:
+        token = match(text, pos, limit)
+        if token is None:  # pragma: no cover - every character starts some token
+            return limit
+        pos = token.end()
+        char = token[0][0]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth <= 0:
+                return pos
+    return limit
 
 
 def _ipv6_ok(candidate: str) -> bool:
