@@ -9,6 +9,7 @@ from typing import Any
 
 from autocapture._capture import LEVELS, emit_error
 from autocapture._config import check_sink, get_config
+from autocapture._infer import BUILTIN_CONTEXT_TYPES
 from autocapture._sinks import Sink
 
 __all__ = [
@@ -70,6 +71,8 @@ def check_context_type(where: str, value: object, *, optional: bool) -> str | No
     name = check_name(where, value, optional=optional)
     if name is None:
         return None
+    if name in BUILTIN_CONTEXT_TYPES:  # the common case, without building the known set
+        return name
     rules = get_config().rules
     known = rules.context_types
     if name in known:
