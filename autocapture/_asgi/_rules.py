@@ -44,7 +44,9 @@ class EndpointRule:
     match: str = "prefix"
     """``"exact"`` (the whole path), ``"prefix"`` (the path or anything below it, on
     segment boundaries: ``/users`` matches ``/users/1`` but not ``/usersettings``) or
-    ``"glob"`` (``fnmatch`` syntax, case-sensitive, ``*`` also matches ``/``)."""
+    ``"glob"`` (``fnmatch`` syntax, case-sensitive, ``*`` also matches ``/``). A prefix
+    rule also matches below a leading ``/api`` segment, a version segment (``/v2``) or
+    both: ``/billing`` matches ``/api/v2/billing/invoices``."""
 
     def __post_init__(self) -> None:
         """Validate the rule at once, so that a typo fails at startup, not on an error."""
@@ -76,8 +78,30 @@ class EndpointRule:
             return path == self.pattern
         if self.match == "prefix":
             base = self.pattern.rstrip("/")
-            return path == base or path.startswith(base + "/") or path == self.pattern
+            # Routers are often mounted under /api, a version, or both (/api/v2/billing):
+            # the rule also applies below those leading segments.
+            return any(
+                candidate == base or candidate.startswith(base + "/") or candidate == self.pattern
+                for candidate in _unprefixed(path)
+            )
         return fnmatch.fnmatchcase(path, self.pattern)
+
+
+_API_SEGMENT = re.compile(r"/api(?=/)")
+_VERSION_SEGMENT = re.compile(r"/v\d+(?=/)")
+
+
+def _unprefixed(path: str) -> tuple[str, ...]:
+    """``path``, then without a leading ``/api`` segment, then without a version after it."""
+    candidates = [path]
+    match = _API_SEGMENT.match(path)
+    rest = path[match.end() :] if match else path
+    if match:
+        candidates.append(rest)
+    version = _VERSION_SEGMENT.match(rest)
+    if version:
+        candidates.append(rest[version.end() :])
+    return tuple(candidates)
 
 
 def _rules(endpoint_type: str, *prefixes: str) -> tuple[EndpointRule, ...]:

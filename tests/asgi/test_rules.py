@@ -58,10 +58,20 @@ from .helpers import get
         ("/usersettings", "other"),
         ("/", "other"),
         ("/v2/chat/completions", "other"),
+        ("/api/v1/chat/completions", "inference"),
+        ("/api/payments/{payment_id}", "payment"),
+        ("/v2/billing/invoices", "payment"),
+        ("/api/v3/users/{user_id}", "users"),
+        ("/api/v1/api-keys", "api_keys"),
+        ("/api/v2/chat/completions", "other"),
+        ("/apiary/payments", "other"),
+        ("/api", "other"),
+        ("/v1/vendors/payments", "other"),
     ],
 )
 def test_default_endpoint_types(path: str, expected: str) -> None:
-    """The default rules give each audited path its type, on segment boundaries."""
+    """The default rules give each audited path its type, on segment boundaries, also
+    below a leading /api and/or version segment."""
     assert expected == endpoint_type(path, DEFAULT_ENDPOINT_RULES)
 
 
