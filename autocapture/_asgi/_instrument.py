@@ -32,13 +32,23 @@ if TYPE_CHECKING:
 __all__ = ["instrument"]
 
 AppT = TypeVar("AppT", bound="Starlette")
+T = TypeVar("T")
 Handler = Callable[..., Any]
 
 _INSTRUMENTED = "_autocapture_instrumented"
 _WRAPPED = "__autocapture_handler__"
 _SERVER_ERROR = 500
-# How far down the built middleware stack to look for ExceptionMiddleware.
+# How far down a middleware chain (``.app`` after ``.app``) to look.
 _MAX_DEPTH = 64
+
+
+def _down_to(node: object, cls: type[T]) -> T | None:
+    """Follow ``.app`` down a middleware chain to the first instance of ``cls``."""
+    for _ in range(_MAX_DEPTH):
+        if node is None or isinstance(node, cls):
+            return node
+        node = getattr(node, "app", None)
+    return None
 
 
 def _import_starlette() -> Any:
@@ -141,12 +151,8 @@ def _mounted_apps(app: Starlette) -> list[Starlette]:
     for _, route in walk_routes(app):
         if not isinstance(route, (Mount, Host)):
             continue
-        node: object = route.app
         # Mount(..., middleware=[...]) puts the middleware in front of the app.
-        for _ in range(_MAX_DEPTH):
-            if node is None or isinstance(node, Starlette):
-                break
-            node = getattr(node, "app", None)
+        node = _down_to(route.app, Starlette)
         # Instrumented on its own, an app wraps its handlers itself (the once rule keeps
         # one event); already built means it served requests: leave both alone.
         if (
@@ -205,12 +211,8 @@ def _wrap_built_handlers(stack: object) -> None:
     from starlette.exceptions import HTTPException
     from starlette.middleware.exceptions import ExceptionMiddleware
 
-    node = stack
-    for _ in range(_MAX_DEPTH):
-        if isinstance(node, ExceptionMiddleware):
-            break
-        node = getattr(node, "app", None)
-    else:
+    node = _down_to(stack, ExceptionMiddleware)
+    if node is None:
         return
     handlers = getattr(node, "_exception_handlers", None)
     statuses = getattr(node, "_status_handlers", None)
