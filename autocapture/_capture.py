@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
 from autocapture._config import current_sink, get_config
@@ -22,6 +22,9 @@ from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
 from autocapture._scrub import REDACTED, Scrubber
 from autocapture._sinks import MultiSink, SentrySink, Sink, default_sink
+
+if TYPE_CHECKING:
+    from autocapture._stack import StackFrame
 
 __all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
 
@@ -79,6 +82,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     handled: bool,
     safe_context: Mapping[str, Any] | None = None,
     arguments_scrubbed: bool = False,
+    callers: tuple[StackFrame, ...] = (),
 ) -> str | None:
     """Build and deliver one event for ``exc``, unless it was already reported.
 
@@ -94,6 +98,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
         context: Type fields and explicit context (raw; the bound context is added here).
         safe_context: Context fields already scrubbed (picked from scrubbed arguments).
         arguments_scrubbed: True when the caller already scrubbed ``arguments``.
+        callers: The frames above the one that caught ``exc``, as data (the decorator's).
         tags: Tags beyond the standard ones (raw).
         level: The event level.
         sink: A sink that wins over every configured one, or ``None``.
@@ -153,6 +158,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
             timestamp=datetime.now(timezone.utc),
             handled=handled,
             user=MappingProxyType(user),
+            callers=callers,
         )
     except Exception as err:
         report_failure("building an event", err)

@@ -29,6 +29,7 @@ from autocapture._capture import emit_error, is_intentional_http_error
 from autocapture._config import check_sink, get_config
 from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
+from autocapture._stack import caller_frames
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
@@ -201,9 +202,12 @@ class _Plan:
             )
             if inference.operation and inference.context_type != "general":
                 context.setdefault("operation", inference.operation)
+            # The callers above our wrapper, copied now: their frames are gone once the
+            # error propagates (or is swallowed) past them.
+            callers = caller_frames(exc)
         except Exception as err:
             report_failure(f"collecting the context of {self.function}", err)
-            inference, arguments, context = self.inference, {}, {}
+            inference, arguments, context, callers = self.inference, {}, {}, ()
         emit_error(
             exc,
             context_type=inference.context_type,
@@ -218,6 +222,7 @@ class _Plan:
             level=self.level,
             sink=self.sink,
             handled=not self.reraise,
+            callers=callers,
         )
         return True
 

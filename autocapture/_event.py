@@ -5,7 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from autocapture._stack import StackFrame
 
 __all__ = ["CapturedError"]
 
@@ -47,3 +50,7 @@ class CapturedError:
     """False when the error went on propagating (Sentry's ``mechanism.handled``)."""
     user: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     """The user the error happened for (``id``, ``email``...), scrubbed; empty when unknown."""
+    callers: tuple[StackFrame, ...] = ()
+    """What called the failing function, outermost first (file, line, function, module):
+    the stack above the frame that caught the error, copied as data when it was captured.
+    Sinks show it above the exception's own traceback. Empty for explicit captures."""

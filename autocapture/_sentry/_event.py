@@ -1,0 +1,131 @@
+"""Send a ``CapturedError`` to Sentry: the event autocapture builds, once.
+
+``send`` builds what ``sentry_sdk.capture_exception`` would (``_frames``), with our event
+id, level, tags, a context named after the context type, the arguments in ``extra`` and
+the ``autocapture`` mechanism, and hands it to the client: its scopes, integrations and
+``before_send`` apply as to any event, and the exit scrubber (``_exit``) runs last.
+
+Events Sentry's own integrations build for an error (logging, Starlette, asyncio...) get
+their exception part rebuilt the same way, from the live exception, before anything
+could ``repr`` a frame variable: their frames are then scrubbed with their structure.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.scope import add_global_event_processor
+
+from autocapture._config import get_config
+from autocapture._event import CapturedError
+from autocapture._log import report_failure
+from autocapture._once import mark_sent_to_sentry
+from autocapture._sentry._exit import BUILT, ensure_exit_scrub
+from autocapture._sentry._frames import Built, exception_values
+from autocapture._sentry._once import _once_processor
+
+__all__ = ["install", "send"]
+
+_installed = False
+_install_lock = threading.Lock()
+_BUILT_EXTRA = ("arguments", "function")
+
+
+def send(event: CapturedError) -> None:
+    """Capture ``event`` with the active Sentry client, if there is one.
+
+    Args:
+        event: The scrubbed event; its exception's frames are read (variables scrubbed,
+            source lines scrubbed) while the event is built.
+    """
+    client = sentry_sdk.get_client()
+    if not client.is_active():
+        return
+    install()
+    ensure_exit_scrub(client)
+    exc = event.exception
+    values = exception_values(
+        exc,
+        scrubber=get_config().scrubber,
+        options=client.options,
+        mechanism={"type": "autocapture", "handled": event.handled},
+        message=event.message,
+        callers=event.callers,
+    )
+    sentry_event: dict[str, Any] = {
+        "event_id": event.event_id,
+        "level": event.level,
+        "exception": Built(values=values),
+    }
+    request = event.context.get("request")
+    if isinstance(request, dict):
+        # A copy: Sentry's ASGI/WSGI event processors update the event's request in
+        # place (raw query string, headers), which would rewrite the frozen event that
+        # other sinks (MultiSink, the test tap) hold.
+        sentry_event["request"] = copy.deepcopy(request)
+    context = Built((k, v) for k, v in event.context.items() if k not in ("request", "user"))
+    hint = {
+        "exc_info": (type(exc), exc, exc.__traceback__),
+        BUILT: {"exception": True, "extra": _BUILT_EXTRA, "contexts": (event.context_type,)},
+    }
+    mark_sent_to_sentry(exc, event.event_id)
+    # Scope data given as keyword arguments goes onto the one merged scope Sentry makes
+    # for this event, on top of the global, isolation and current scopes (ours win),
+    # which are left as they were.
+    sentry_sdk.get_current_scope().capture_event(
+        sentry_event,  # type: ignore[arg-type]  # an Event dict
+        hint=hint,
+        tags=dict(event.tags),
+        contexts={event.context_type: context},
+        extras={"arguments": Built(event.arguments), "function": event.function},
+        user=dict(event.user) if event.user else None,
+    )
+
+
+def _rebuild_processor(event: Any, hint: Any) -> Any:
+    """Rebuild the exception part of an event Sentry built, from the live exception."""
+    if not isinstance(event, dict) or BUILT in (hint or {}) or event.get("type") == "transaction":
+        return event
+    exc_info = (hint or {}).get("exc_info")
+    exception = event.get("exception")
+    if (
+        not exc_info
+        or not isinstance(exception, dict)
+        or not isinstance(exc_info[1], BaseException)
+    ):
+        return event
+    try:
+        values = exception.get("values") or [{}]
+        mechanism = values[-1].get("mechanism") if isinstance(values[-1], dict) else None
+        event["exception"] = Built(
+            values=exception_values(
+                exc_info[1],
+                scrubber=get_config().scrubber,
+                options=sentry_sdk.get_client().options,
+                mechanism=dict(mechanism) if isinstance(mechanism, dict) else {"type": "generic"},
+            )
+        )
+        hint[BUILT] = {"exception": True}
+    except Exception as err:
+        report_failure("rebuilding a Sentry event's exception", err)
+    return event
+
+
+def install() -> None:
+    """Register the global event processors with ``sentry-sdk`` (idempotent).
+
+    The once-only processor, then the one rebuilding the exception part of the events
+    Sentry's integrations build; the exit scrubber goes onto the client active now, and
+    onto any later one at its first event.
+    """
+    global _installed  # noqa: PLW0603 - one registration per process
+    if not _installed:
+        with _install_lock:
+            if not _installed:
+                add_global_event_processor(_once_processor)
+                add_global_event_processor(_rebuild_processor)
+                _installed = True
+    ensure_exit_scrub(sentry_sdk.get_client())

@@ -1,0 +1,146 @@
+"""The call stack of an error, as data: every sink that shows a stack shows the same one.
+
+An exception's traceback holds only the frames between the raise and the handler that
+caught it: for a decorated function, its own failing frames. What called it (the route
+that called the failing query) lives only in the live frames above the handler, which are
+gone once the capture returns. ``callers`` copies them at capture time, as plain tuples
+(no frame is kept: a frame pins every local of the call), and ``format_stack`` renders the
+whole stack, callers then failing frames, as ``traceback.print_exc`` would have printed
+it had the error never been caught.
+
+autocapture's own wrapper frames are left out: they are not where anyone's bug is, and
+their locals are the call's raw arguments.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import NamedTuple, Optional
+
+__all__ = [
+    "MAX_CALLERS",
+    "StackFrame",
+    "caller_frames",
+    "callers",
+    "format_stack",
+    "is_wrapper_file",
+    "walk",
+]
+
+# A runaway recursion can be thousands of frames deep; the innermost callers are the
+# ones that explain the failure.
+MAX_CALLERS = 128
+
+
+class StackFrame(NamedTuple):
+    """One caller of a decorated function, copied at capture time."""
+
+    filename: str
+    """The code's file (``co_filename``)."""
+    lineno: int
+    """The line executing in that frame when the error was captured."""
+    function: str
+    """The code's name (``co_name``)."""
+    module: Optional[str]
+    """The frame's ``__name__`` global, when it has one."""
+
+
+# The modules whose frames are our thin wrappers (their locals: the raw ``args``).
+_WRAPPER_FILES = frozenset(str(Path(__file__).with_name(name)) for name in ("_decorator.py",))
+
+
+def is_wrapper_file(filename: str) -> bool:
+    """Tell whether ``filename`` is the file of autocapture's decorator wrappers."""
+    return filename in _WRAPPER_FILES
+
+
+def callers(frame: Optional[FrameType], limit: int = MAX_CALLERS) -> tuple[StackFrame, ...]:
+    """Copy the frames from ``frame`` outwards, outermost first, as data.
+
+    Args:
+        frame: The innermost caller (typically ``tb.tb_frame.f_back`` of the handler).
+        limit: At most this many frames, the innermost ones.
+
+    Returns:
+        The callers, outermost first; autocapture's wrapper frames are left out.
+    """
+    out: list[StackFrame] = []
+    wrapper_files = _WRAPPER_FILES
+    while frame is not None and len(out) < limit:
+        code = frame.f_code
+        filename = code.co_filename
+        if filename not in wrapper_files:
+            out.append(
+                StackFrame(filename, frame.f_lineno, code.co_name, frame.f_globals.get("__name__"))
+            )
+        frame = frame.f_back
+    out.reverse()
+    return tuple(out)
+
+
+def caller_frames(exc: BaseException) -> tuple[StackFrame, ...]:
+    """The callers above the frame that caught ``exc`` (the head of its traceback).
+
+    Args:
+        exc: An exception being handled: its traceback starts at the handler's frame.
+
+    Returns:
+        The callers as data, outermost first; empty without a traceback.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return ()
+    return callers(tb.tb_frame.f_back)
+
+
+def format_stack(exc: BaseException, stack: tuple[StackFrame, ...] = ()) -> str:
+    """Render ``exc`` as ``traceback.format_exception`` does, with its callers on top.
+
+    Args:
+        exc: The exception (its cause and context chain is rendered too).
+        stack: The callers above the frame that caught it, outermost first.
+
+    Returns:
+        The text, without a trailing newline; not scrubbed.
+    """
+    if sys.version_info >= (3, 10):  # renders a context chain only when it is shown
+        rendered = traceback.TracebackException(
+            type(exc), exc, exc.__traceback__, lookup_lines=False, compact=True
+        )
+    else:  # pragma: no cover - Python 3.9
+        rendered = traceback.TracebackException(
+            type(exc), exc, exc.__traceback__, lookup_lines=False
+        )
+    _drop_wrappers(rendered, set())
+    if stack:
+        rendered.stack[:0] = [
+            traceback.FrameSummary(f.filename, f.lineno, f.function, lookup_line=False)
+            for f in stack
+        ]
+    return "".join(rendered.format()).rstrip("\n")
+
+
+def _drop_wrappers(rendered: traceback.TracebackException, seen: set[int]) -> None:
+    if id(rendered) in seen:
+        return
+    seen.add(id(rendered))
+    rendered.stack[:] = [f for f in rendered.stack if f.filename not in _WRAPPER_FILES]
+    for linked in (rendered.__cause__, rendered.__context__):
+        if linked is not None:
+            _drop_wrappers(linked, seen)
+    for member in getattr(rendered, "exceptions", None) or ():
+        _drop_wrappers(member, seen)
+
+
+def walk(tb: Optional[TracebackType]) -> list[tuple[FrameType, int]]:
+    """The (frame, line) pairs of a traceback, autocapture's wrapper frames left out."""
+    out = []
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_filename not in _WRAPPER_FILES:
+            out.append((frame, tb.tb_lineno))
+        tb = tb.tb_next
+    return out
