@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import json
 import threading
-import traceback
 from typing import TYPE_CHECKING, Any, Optional
 
 from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._scrub import REDACTED
+from autocapture._stack import format_stack
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider
@@ -200,7 +200,7 @@ def _exception_attributes(event: CapturedError) -> dict[str, AttributeValue]:
     # traceback text is rendered here, so it is scrubbed here.
     scrubber = get_config().scrubber
     exc = event.exception
-    stacktrace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    stacktrace = format_stack(exc, event.callers) + "\n"
     if len(stacktrace) > _MAX_STACKTRACE_CHARS:
         cut = len(stacktrace) - _MAX_STACKTRACE_CHARS
         stacktrace = f"...[truncated {cut} chars]\n{stacktrace[cut:]}"

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import traceback
-import weakref
-from typing import TYPE_CHECKING, Any, Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from autocapture._config import check_sink, get_config
 from autocapture._log import report_failure
-from autocapture._sentry import STAND_IN_MARK
+from autocapture._stack import format_stack
+from autocapture._stand_in import stand_in_exc_info
 
 if TYPE_CHECKING:
     from autocapture._event import CapturedError
@@ -71,11 +70,14 @@ class LoggingSink:
     """Write one log record per event, with ``exc_info`` and the event's fields in ``extra``.
 
     The record's traceback text (``exc_text``) is pre-rendered and scrubbed, source lines
-    included. ``exc_info`` holds the exception's type, a stand-in for the exception and
-    its traceback: the stand-in prints as the exception's qualified type name with the
-    scrubbed message, and so do its causes and contexts, so a formatter that formats
-    ``exc_info`` itself (JSON formatters, structlog) does not leak the message either.
-    Formatted that way, the source lines come from the files, unscrubbed.
+    included, with the callers of a decorated function on top (the whole stack). Nothing
+    raw is reachable from the record: ``exc_info`` holds the exception's type, a stand-in
+    for the exception and a traceback of stand-in frames (``_stand_in``). The stand-in
+    prints as the exception's qualified type name with the scrubbed message, and so do
+    its causes and contexts; its frames have the original files, lines and functions, the
+    same callers on top, and scrubbed locals. So a formatter that formats ``exc_info``
+    itself (JSON formatters, structlog's ``dict_tracebacks`` with locals) prints nothing
+    secret either; formatted that way, the source lines come from the files, unscrubbed.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class LoggingSink:
         if not self.logger.isEnabledFor(level):
             return
         exc = event.exception
+        scrubber = get_config().scrubber
         record = self.logger.makeRecord(
             self.logger.name,
             level,
@@ -126,7 +129,7 @@ class LoggingSink:
                 event.message,
                 event.event_id,
             ),
-            (type(exc), _stand_in(exc, get_config().scrubber.scrub_text), exc.__traceback__),
+            stand_in_exc_info(exc, scrubber, event.callers),
             func=event.function,
             extra={
                 "autocapture_event_id": event.event_id,
@@ -141,66 +144,12 @@ class LoggingSink:
                 "autocapture_user": dict(event.user),
             },
         )
-        record.exc_text = _scrubbed_traceback(exc)
+        record.exc_text = scrubber.scrub_text(format_stack(exc, event.callers))
         self.logger.handle(record)
 
     def __repr__(self) -> str:
         """Name the logger."""
         return f"<LoggingSink logger={self.logger.name!r}>"
-
-
-# One stand-in class per exception class, named like it: tracebacks print the type of
-# the exception object they are given. Weak keys: a class that goes away is forgotten.
-_STAND_INS: weakref.WeakKeyDictionary[type, type[Exception]] = weakref.WeakKeyDictionary()
-_MAX_CHAIN = 16
-
-
-def _stand_in(
-    exc: BaseException,
-    scrub: Callable[[str], str],
-    made: dict[int, BaseException] | None = None,
-) -> BaseException:
-    """An exception that prints as ``exc`` does, with every message scrubbed."""
-    made = {} if made is None else made
-    known = made.get(id(exc))
-    if known is not None:  # shared by a cause and a context, or a cycle
-        return known
-    cls = type(exc)
-    stand_in_class = _STAND_INS.get(cls)
-    if stand_in_class is None:
-        stand_in_class = type(
-            cls.__name__,
-            (Exception,),
-            {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": None},
-        )
-        _STAND_INS[cls] = stand_in_class
-    try:
-        message = str(exc)
-    except Exception:
-        message = f"<unprintable {cls.__name__}>"
-    stand_in = stand_in_class(scrub(message)).with_traceback(exc.__traceback__)
-    made[id(exc)] = stand_in
-    # The reported-once marks travel along: a handler that reports records (Sentry's
-    # logging integration) must still recognise an error autocapture already sent.
-    stand_in.__dict__.update(
-        (k, v) for k, v in getattr(exc, "__dict__", {}).items() if k.startswith("__autocapture_")
-    )
-    stand_in.__dict__[STAND_IN_MARK] = True
-    notes = getattr(exc, "__notes__", None)
-    if isinstance(notes, list):
-        stand_in.__notes__ = [scrub(n) if isinstance(n, str) else "<note>" for n in notes]
-    if len(made) < _MAX_CHAIN:
-        if exc.__cause__ is not None:
-            stand_in.__cause__ = _stand_in(exc.__cause__, scrub, made)
-        if exc.__context__ is not None:
-            stand_in.__context__ = _stand_in(exc.__context__, scrub, made)
-    stand_in.__suppress_context__ = exc.__suppress_context__
-    return stand_in
-
-
-def _scrubbed_traceback(exc: BaseException) -> str:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
-    return get_config().scrubber.scrub_text(text)
 
 
 class MultiSink:

@@ -14,11 +14,15 @@ their locals are the call's raw arguments.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import traceback
+import weakref
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import NamedTuple, Optional
+
+from autocapture._scrub import Scrubber
 
 __all__ = [
     "MAX_CALLERS",
@@ -27,8 +31,16 @@ __all__ = [
     "callers",
     "format_stack",
     "is_wrapper_file",
+    "vars_scrubber",
     "walk",
 ]
+
+# Frame variables are shown as Sentry shows them: a few levels and items deep, within a
+# size budget (a request object's __dict__ reaches the whole application). What is cut
+# is dropped with a marker, never ``repr``-ed: the walk sees every key it shows.
+_VARS_DEPTH = 5
+_VARS_ITEMS = 10
+_VARS_CHARS = 8192
 
 # A runaway recursion can be thousands of frames deep; the innermost callers are the
 # ones that explain the failure.
@@ -144,3 +156,31 @@ def walk(tb: Optional[TracebackType]) -> list[tuple[FrameType, int]]:
             out.append((frame, tb.tb_lineno))
         tb = tb.tb_next
     return out
+
+
+_vars_scrubbers: weakref.WeakKeyDictionary[Scrubber, Scrubber] = weakref.WeakKeyDictionary()
+
+
+def vars_scrubber(scrubber: Scrubber) -> Scrubber:
+    """``scrubber``'s rules with the tighter limits of frame variables (memoised).
+
+    Args:
+        scrubber: The configured scrubber.
+
+    Returns:
+        A scrubber with the same rules whose depth, items and size are Sentry's.
+    """
+    found = _vars_scrubbers.get(scrubber)
+    if found is None:
+        options = scrubber.options
+        found = Scrubber(
+            dataclasses.replace(
+                options,
+                max_depth=min(options.max_depth, _VARS_DEPTH),
+                max_items=min(options.max_items, _VARS_ITEMS),
+                max_total_chars=min(options.max_total_chars, _VARS_CHARS),
+            ),
+            send_pii=scrubber.send_pii,
+        )
+        _vars_scrubbers[scrubber] = found
+    return found

@@ -18,10 +18,8 @@ variables), built once and already in its final form:
 from __future__ import annotations
 
 import builtins
-import dataclasses
 import linecache
 import os
-import weakref
 from types import FrameType
 from typing import Any, Optional
 
@@ -30,7 +28,7 @@ from sentry_sdk.utils import filename_for_module
 
 from autocapture._scrub import Scrubber
 from autocapture._sentry._exit import scrub_lines
-from autocapture._stack import StackFrame, walk
+from autocapture._stack import StackFrame, vars_scrubber, walk
 
 __all__ = ["Built", "exception_values"]
 
@@ -46,12 +44,6 @@ _CACHE_SIZE = 4096
 
 _OWN_PREFIX = "autocapture."
 _ANNOTATED: type = sentry_utils.AnnotatedValue  # type: ignore[attr-defined]  # re-exported by utils
-# Frame variables are shown as Sentry shows them: a few levels and items deep, within
-# a size budget (a request object's __dict__ reaches the whole application). What is
-# cut is dropped with a marker, never ``repr``-ed: the walk sees every key it shows.
-_VARS_DEPTH = 5
-_VARS_ITEMS = 10
-_VARS_CHARS = 8192
 _GROUP: Optional[type[BaseException]] = getattr(builtins, "BaseExceptionGroup", None)  # 3.11+
 
 
@@ -127,7 +119,7 @@ class _Builder:
 
     def __init__(self, scrubber: Scrubber, options: dict[str, Any]) -> None:
         self.scrubber = scrubber
-        self.vars_scrubber = _vars_scrubber(scrubber)
+        self.vars_scrubber = vars_scrubber(scrubber)
         self.variables = bool(options.get("include_local_variables", True))
         self.context_lines = 5 if options.get("include_source_context", True) else 0
         max_length = options.get("max_value_length")
@@ -282,27 +274,6 @@ class _Builder:
                 out["context_line"] = context[1]
                 out["post_context"] = list(context[2])
         return out
-
-
-_vars_scrubbers: weakref.WeakKeyDictionary[Scrubber, Scrubber] = weakref.WeakKeyDictionary()
-
-
-def _vars_scrubber(scrubber: Scrubber) -> Scrubber:
-    """``scrubber``'s rules with the tighter limits of frame variables (memoised)."""
-    found = _vars_scrubbers.get(scrubber)
-    if found is None:
-        options = scrubber.options
-        found = Scrubber(
-            dataclasses.replace(
-                options,
-                max_depth=min(options.max_depth, _VARS_DEPTH),
-                max_items=min(options.max_items, _VARS_ITEMS),
-                max_total_chars=min(options.max_total_chars, _VARS_CHARS),
-            ),
-            send_pii=scrubber.send_pii,
-        )
-        _vars_scrubbers[scrubber] = found
-    return found
 
 
 _paths_cache: dict[tuple[Optional[str], str], tuple[Optional[str], Optional[str]]] = {}

@@ -22,6 +22,7 @@ from autocapture._once import (
     sentry_event_id,
 )
 from autocapture._sentry._exit import ensure_exit_scrub
+from autocapture._stand_in import STAND_IN_MARK
 
 __all__ = ["STAND_IN_MARK", "sending_to_sentry"]
 
@@ -32,7 +33,6 @@ __all__ = ["STAND_IN_MARK", "sending_to_sentry"]
 sending_to_sentry: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "autocapture_sending_to_sentry", default=False
 )
-STAND_IN_MARK = "__autocapture_stand_in__"
 
 
 def _once_processor(event: Any, hint: Any) -> Any:
