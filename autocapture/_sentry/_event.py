@@ -17,6 +17,7 @@ import threading
 from typing import Any
 
 import sentry_sdk
+from sentry_sdk.client import SDK_INFO
 from sentry_sdk.scope import add_global_event_processor
 
 from autocapture._config import get_config
@@ -30,6 +31,7 @@ from autocapture._sentry._once import _once_processor
 __all__ = ["install", "send"]
 
 _installed = False
+_finish_registered = False
 _install_lock = threading.Lock()
 _BUILT_EXTRA = ("arguments", "function")
 
@@ -46,6 +48,7 @@ def send(event: CapturedError) -> None:
         return
     install()
     ensure_exit_scrub(client)
+    _register_finish()
     exc = event.exception
     values = exception_values(
         exc,
@@ -59,6 +62,7 @@ def send(event: CapturedError) -> None:
         "event_id": event.event_id,
         "level": event.level,
         "exception": Built(values=values),
+        "sdk": _sdk_info(client),
     }
     request = event.context.get("request")
     if isinstance(request, dict):
@@ -83,6 +87,22 @@ def send(event: CapturedError) -> None:
         extras={"arguments": Built(event.arguments), "function": event.function},
         user=dict(event.user) if event.user else None,
     )
+
+
+_sdk_infos: dict[int, tuple[Any, Built]] = {}
+
+
+def _sdk_info(client: Any) -> Built:
+    """What the client would put in ``sdk`` (its name, version, integrations), once."""
+    found = _sdk_infos.get(id(client))
+    if found is None or found[0] is not client:
+        info = dict(SDK_INFO)
+        info["integrations"] = sorted(getattr(client, "integrations", {}).keys())
+        found = (client, Built(info))
+        if len(_sdk_infos) > 8:  # noqa: PLR2004 - a handful of clients per process
+            _sdk_infos.clear()
+        _sdk_infos[id(client)] = found
+    return found[1]
 
 
 def _rebuild_processor(event: Any, hint: Any) -> Any:
@@ -112,6 +132,27 @@ def _rebuild_processor(event: Any, hint: Any) -> Any:
     except Exception as err:
         report_failure("rebuilding a Sentry event's exception", err)
     return event
+
+
+def _finish_processor(event: Any, _hint: Any) -> Any:
+    """Hand Sentry's serializer the installed-modules table as it is (plain strings)."""
+    modules = event.get("modules") if isinstance(event, dict) else None
+    if type(modules) is dict:
+        # The ModulesIntegration's table, the same for every event: walking its ~100
+        # entries node by node is most of what the serializer does for an error event.
+        event["modules"] = Built(modules)
+    return event
+
+
+def _register_finish() -> None:
+    # Registered once a client is active, so after the processors its integrations
+    # registered at init (the ModulesIntegration's among them).
+    global _finish_registered  # noqa: PLW0603 - one registration per process
+    if not _finish_registered:
+        with _install_lock:
+            if not _finish_registered:
+                add_global_event_processor(_finish_processor)
+                _finish_registered = True
 
 
 def install() -> None:
