@@ -86,7 +86,10 @@ def _scrub_crumb(crumb: Any, _hint: Any) -> Any:
     if not isinstance(crumb, dict):
         return crumb
     try:
-        return get_config().scrubber.scrub_mapping(crumb)
+        scrubbed = get_config().scrubber.scrub_mapping(crumb)
+        if "timestamp" in crumb:  # structure: Sentry sorts crumbs by it
+            scrubbed["timestamp"] = crumb["timestamp"]
+        return scrubbed
     except Exception as exc:
         report_failure("scrubbing a Sentry breadcrumb", exc)
         return None
