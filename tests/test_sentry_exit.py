@@ -327,3 +327,29 @@ def test_the_same_through_a_real_uvicorn_server() -> None:
         thread.join(timeout=10)
     sentry_sdk.flush()
     _assert_request_scrubbed(transport)
+
+
+def test_an_exception_part_that_cannot_be_built_is_still_reported_scrubbed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If autocapture cannot build the frames, Sentry builds them and the exit scrubs them."""
+    from autocapture._sentry import _event
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("cannot build")
+
+    monkeypatch.setattr(_event, "exception_values", broken)
+    transport = _init()
+    configure(sink=SentrySink())
+
+    @auto_capture_errors
+    def connect(dsn: str) -> None:
+        raise ConnectionError("refused " + dsn)
+
+    with pytest.raises(ConnectionError):
+        connect(f"postgresql://app:{HUNTER}@db/app")
+    sentry_sdk.flush()
+    [event] = transport.events
+    assert HUNTER not in json.dumps(event)
+    [value] = event["exception"]["values"]
+    assert value["value"] == "refused postgresql://app:[REDACTED]@db/app"

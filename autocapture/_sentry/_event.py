@@ -19,6 +19,7 @@ from typing import Any
 import sentry_sdk
 from sentry_sdk.client import SDK_INFO
 from sentry_sdk.scope import add_global_event_processor
+from sentry_sdk.utils import event_from_exception
 
 from autocapture._config import get_config
 from autocapture._event import CapturedError
@@ -50,18 +51,30 @@ def send(event: CapturedError) -> None:
     ensure_exit_scrub(client)
     _register_finish()
     exc = event.exception
-    values = exception_values(
-        exc,
-        scrubber=get_config().scrubber,
-        options=client.options,
-        mechanism={"type": "autocapture", "handled": event.handled},
-        message=event.message,
-        callers=event.callers,
-    )
+    mechanism = {"type": "autocapture", "handled": event.handled}
+    built_exception = True
+    try:
+        exception: Any = Built(
+            values=exception_values(
+                exc,
+                scrubber=get_config().scrubber,
+                options=client.options,
+                mechanism=mechanism,
+                message=event.message,
+                callers=event.callers,
+            )
+        )
+    except Exception as err:
+        # Still report the error: Sentry builds it, and the exit scrubber scrubs it all.
+        report_failure("building a Sentry event's exception", err)
+        exception = event_from_exception(exc, client_options=client.options, mechanism=mechanism)[
+            0
+        ]["exception"]
+        built_exception = False
     sentry_event: dict[str, Any] = {
         "event_id": event.event_id,
         "level": event.level,
-        "exception": Built(values=values),
+        "exception": exception,
         "sdk": _sdk_info(client),
     }
     request = event.context.get("request")
@@ -73,7 +86,11 @@ def send(event: CapturedError) -> None:
     context = Built((k, v) for k, v in event.context.items() if k not in ("request", "user"))
     hint = {
         "exc_info": (type(exc), exc, exc.__traceback__),
-        BUILT: {"exception": True, "extra": _BUILT_EXTRA, "contexts": (event.context_type,)},
+        BUILT: {
+            "exception": built_exception,
+            "extra": _BUILT_EXTRA,
+            "contexts": (event.context_type,),
+        },
     }
     mark_sent_to_sentry(exc, event.event_id)
     # Scope data given as keyword arguments goes onto the one merged scope Sentry makes

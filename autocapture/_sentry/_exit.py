@@ -87,12 +87,12 @@ def _scrub_crumb(crumb: Any, _hint: Any) -> Any:
         return crumb
     try:
         scrubbed = get_config().scrubber.scrub_mapping(crumb)
-        if "timestamp" in crumb:  # structure: Sentry sorts crumbs by it
-            scrubbed["timestamp"] = crumb["timestamp"]
-        return scrubbed
     except Exception as exc:
         report_failure("scrubbing a Sentry breadcrumb", exc)
         return None
+    if "timestamp" in crumb:  # structure: Sentry sorts crumbs by it
+        scrubbed["timestamp"] = crumb["timestamp"]
+    return scrubbed
 
 
 def _fail_closed(what: str, scrub: Callable[..., None], event: Any, built: Any) -> Any:
