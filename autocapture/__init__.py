@@ -19,13 +19,16 @@ from autocapture._api import (
 from autocapture._config import configure, use_sink
 from autocapture._context import bind_context
 from autocapture._decorator import auto_capture_errors
+from autocapture._delivery import flush
 from autocapture._event import CapturedError
 from autocapture._infer import Rules
+from autocapture._ratelimit import RateLimit
 from autocapture._scrub import REDACTED, ScrubMatch, ScrubOptions
 
 __all__ = [
     "CapturedError",
     "REDACTED",
+    "RateLimit",
     "Rules",
     "ScrubMatch",
     "ScrubOptions",
@@ -38,6 +41,7 @@ __all__ = [
     "capture_payment_error",
     "capture_provider_error",
     "configure",
+    "flush",
     "scrub",
     "use_sink",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from autocapture import _sentry
 from autocapture._config import current_sink, get_config
 from autocapture._context import bound_tags, scrubbed_bound_context
+from autocapture._delivery import deliver, emit_guarded
 from autocapture._event import CapturedError
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
+from autocapture._ratelimit import fingerprint, limiter_for
 from autocapture._scrub import REDACTED, Scrubber
 from autocapture._sinks import MultiSink, SentrySink, Sink, default_sink
 
@@ -67,7 +69,7 @@ def is_intentional_http_error(exc: BaseException) -> bool:
     return isinstance(status, int) and not isinstance(status, bool) and status < 500  # noqa: PLR2004
 
 
-def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it would hide the guards
+def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splitting it would hide the guards
     exc: BaseException,
     *,
     context_type: str,
@@ -83,6 +85,8 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     safe_context: Mapping[str, Any] | None = None,
     arguments_scrubbed: bool = False,
     callers: tuple[StackFrame, ...] = (),
+    prepare: Callable[[], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]]
+    | None = None,
 ) -> str | None:
     """Build and deliver one event for ``exc``, unless it was already reported.
 
@@ -99,6 +103,9 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
         safe_context: Context fields already scrubbed (picked from scrubbed arguments).
         arguments_scrubbed: True when the caller already scrubbed ``arguments``.
         callers: The frames above the one that caught ``exc``, as data (the decorator's).
+        prepare: Called once the error is claimed (not for a rate-limited one): returns
+            the scrubbed arguments, the safe context and the callers, replacing
+            ``arguments``, ``safe_context`` and ``callers``.
         tags: Tags beyond the standard ones (raw).
         level: The event level.
         sink: A sink that wins over every configured one, or ``None``.
@@ -118,12 +125,20 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
             return first
         if _emitting.get():
             return None
+        suppressed = _admit(config.rate_limit, exc, function)
+        if suppressed is None:
+            return None
+        if prepare is not None:
+            arguments, safe_context, callers = prepare()
+            arguments_scrubbed = True
         scrubber = config.scrubber
         merged_context = scrubbed_bound_context(scrubber)
         if context:
             merged_context.update(scrubber.scrub_mapping(context))
         if safe_context:
             merged_context.update(safe_context)
+        if suppressed:
+            merged_context["suppressed"] = suppressed
         user = {
             target: merged_context[source]
             for source, target in _USER_FIELDS.items()
@@ -141,6 +156,8 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                     if scrubber.is_sensitive_key(name)
                     else scrubber.scrub_text(_tag_value(v))
                 )
+        if suppressed:
+            all_tags["autocapture.suppressed"] = str(suppressed)
         event = _new_event(
             event_id=new_event_id(),
             exception=exc,
@@ -175,17 +192,28 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     if target is None and not taps:
         target = default_sink()
     token = _emitting.set(True)
-    to_sentry = _sentry.sending_to_sentry.set(_sends_to_sentry(target))
+    sends = _sends_to_sentry(target)
+    to_sentry = _sentry.sending_to_sentry.set(sends)
     try:
-        for each in (target, *taps) if target is not None else taps:
-            try:
-                each.emit(event)
-            except Exception as err:
-                report_failure(f"sink {type(each).__name__}.emit", err)
+        if target is not None:
+            deliver(target, event, mode=config.delivery, to_sentry=sends)
+        for each in taps:  # the test fixture's sink sees the event before the test goes on
+            emit_guarded(each, event)
     finally:
         _sentry.sending_to_sentry.reset(to_sentry)
         _emitting.reset(token)
     return event.event_id
+
+
+def _admit(settings: Any, exc: BaseException, function: str) -> int | None:
+    # Storms: a rate-limited error is counted here, before anything is built.
+    if settings is None:
+        return 0
+    try:
+        return limiter_for(settings).admit(fingerprint(exc, function))
+    except Exception as err:
+        report_failure("rate limiting", err)
+        return 0
 
 
 def _sends_to_sentry(sink: object, depth: int = 0) -> bool:

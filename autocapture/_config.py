@@ -14,12 +14,16 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from autocapture._infer import DEFAULT_RULES, Rules, merge_rules
+from autocapture._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, check_rate_limit
 from autocapture._scrub import Scrubber, ScrubOptions
 
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
 
-__all__ = ["Config", "configure", "current_sink", "get_config", "use_sink"]
+__all__ = ["DELIVERIES", "Config", "configure", "current_sink", "get_config", "use_sink"]
+
+# How the configured sink receives events: on the caller, or from a background thread.
+DELIVERIES = ("auto", "sync", "background")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +40,11 @@ class Config:
     """The scrubber's escape hatches: extra key words, safe keys, patterns, callback."""
     send_pii: bool = False
     """True keeps email and IP addresses; False (the default) masks them."""
+    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT
+    """Events per fingerprint and per second that pass; ``None``: every event passes."""
+    delivery: str = "auto"
+    """``"sync"``: sinks emit on the caller; ``"background"``: from a worker thread;
+    ``"auto"``: in the background when called on a running asyncio event loop's thread."""
     generation: int = 0
     """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
     scrubber: Scrubber = dataclasses.field(init=False, repr=False, compare=False)
@@ -63,6 +72,8 @@ def configure(
     rules: Mapping[str, Any] | Rules = _UNSET,
     scrub: ScrubOptions = _UNSET,
     send_pii: bool = _UNSET,
+    rate_limit: RateLimit | None = _UNSET,
+    delivery: str = _UNSET,
 ) -> None:
     """Change the process-wide configuration; options not given keep their value.
 
@@ -77,6 +88,11 @@ def configure(
             that replaces the rules in force.
         scrub: A ``ScrubOptions`` with extra key words, safe keys, patterns, callback.
         send_pii: True keeps email and IP addresses in events.
+        rate_limit: A ``RateLimit`` (default ``RateLimit(burst=10, per_seconds=60.0)``:
+            at most 10 events of one fingerprint per minute, 100 events a second in
+            all), or ``None`` to let every event pass.
+        delivery: ``"auto"`` (default: in the background on an event loop's thread, on
+            the caller elsewhere), ``"sync"`` or ``"background"``.
 
     Raises:
         TypeError: An option has the wrong type; the message names it and what is allowed.
@@ -90,13 +106,12 @@ def configure(
         changes["send_pii"] = _check_bool("send_pii", send_pii)
     if sink is not _UNSET:
         changes["sink"] = check_sink("sink", sink, allow_none=True)
-    if scrub is not _UNSET and not isinstance(scrub, ScrubOptions):
-        raise TypeError(
-            f"configure(scrub=...) takes an autocapture.ScrubOptions, got "
-            f"{type(scrub).__name__} {scrub!r}"
-        )
+    if rate_limit is not _UNSET:
+        changes["rate_limit"] = check_rate_limit(rate_limit)
+    if delivery is not _UNSET:
+        changes["delivery"] = _check_delivery(delivery)
     if scrub is not _UNSET:
-        changes["scrub"] = scrub
+        changes["scrub"] = _check_scrub(scrub)
     with _lock:
         if rules is not _UNSET:
             if isinstance(rules, Rules):
@@ -110,6 +125,26 @@ def configure(
                     f"{type(rules).__name__} {rules!r}"
                 )
         _config = dataclasses.replace(_config, generation=_config.generation + 1, **changes)
+
+
+def _check_scrub(value: object) -> ScrubOptions:
+    if not isinstance(value, ScrubOptions):
+        raise TypeError(
+            f"configure(scrub=...) takes an autocapture.ScrubOptions, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _check_delivery(value: object) -> str:
+    allowed = ", ".join(map(repr, DELIVERIES))
+    if not isinstance(value, str):
+        raise TypeError(
+            f"configure(delivery=...) takes one of {allowed}, got {type(value).__name__} {value!r}"
+        )
+    if value not in DELIVERIES:
+        raise ValueError(f"configure(delivery=...) must be one of {allowed}, got {value!r}")
+    return value
 
 
 def _check_bool(name: str, value: object) -> bool:

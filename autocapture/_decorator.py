@@ -34,6 +34,7 @@ from autocapture._stack import caller_frames
 if TYPE_CHECKING:
     from autocapture._infer import Inference
     from autocapture._sinks import Sink
+    from autocapture._stack import StackFrame
 
 __all__ = ["auto_capture_errors"]
 
@@ -187,42 +188,49 @@ class _Plan:
         except Exception as err:  # a user predicate that fails: capture, do not guess
             report_failure(f"the ignore predicate of {self.function}", err)
         try:
-            config = get_config()
-            if self.generation != config.generation:
+            if self.generation != get_config().generation:
                 self._infer()
-            inference = self.inference
-            # Scrubbed once here; the context fields are then picked from safe values.
-            arguments = config.scrubber.scrub_mapping(self._arguments(args, kwargs))
-            context = context_fields(
-                inference.context_type,
-                arguments,
-                provider=inference.provider,
-                operation=inference.operation,
-                rules=config.rules,
-            )
-            if inference.operation and inference.context_type != "general":
-                context.setdefault("operation", inference.operation)
-            # The callers above our wrapper, copied now: their frames are gone once the
-            # error propagates (or is swallowed) past them.
-            callers = caller_frames(exc)
         except Exception as err:
-            report_failure(f"collecting the context of {self.function}", err)
-            inference, arguments, context, callers = self.inference, {}, {}, ()
+            report_failure(f"inferring the context of {self.function}", err)
+        inference = self.inference
+
+        def prepare() -> tuple[dict[str, Any], dict[str, Any], tuple[StackFrame, ...]]:
+            # Only once the error is claimed: a rate-limited one is not worth scrubbing.
+            try:
+                config = get_config()
+                # Scrubbed once here; the context fields are then picked from safe values.
+                arguments = config.scrubber.scrub_mapping(self._arguments(args, kwargs))
+                context = context_fields(
+                    inference.context_type,
+                    arguments,
+                    provider=inference.provider,
+                    operation=inference.operation,
+                    rules=config.rules,
+                )
+                if inference.operation and inference.context_type != "general":
+                    context.setdefault("operation", inference.operation)
+                # The callers above our wrapper, copied now (emit_error calls this while
+                # the wrapper still runs): their frames are gone once the error
+                # propagates (or is swallowed) past them.
+                callers = caller_frames(exc)
+            except Exception as err:
+                report_failure(f"collecting the context of {self.function}", err)
+                return {}, {}, ()
+            return arguments, context, callers
+
         emit_error(
             exc,
             context_type=inference.context_type,
             operation=inference.operation,
             function=self.function,
             module=self.module,
-            arguments=arguments,
+            arguments={},
             context={},
-            safe_context=context,
-            arguments_scrubbed=True,
+            prepare=prepare,
             tags=self.tags,
             level=self.level,
             sink=self.sink,
             handled=not self.reraise,
-            callers=callers,
         )
         return True
 

@@ -10,7 +10,8 @@ import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
-from autocapture import _log
+import autocapture
+from autocapture import _delivery, _log, _ratelimit
 from autocapture._config import _reset_config
 
 
@@ -19,9 +20,12 @@ def _reset_autocapture() -> Iterator[None]:
     """Reset configuration, rate limiting and the Sentry client around every test."""
     _reset_config()
     _log._reset()
+    _ratelimit._reset()
     yield
+    _delivery._reset()
     _reset_config()
     _log._reset()
+    _ratelimit._reset()
     sentry_sdk.get_global_scope().set_client(None)
     sentry_sdk.get_isolation_scope().clear()
     sentry_sdk.get_current_scope().clear()
@@ -39,7 +43,12 @@ class RecordingTransport(Transport):
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """The error events (not transactions, sessions or logs) sent so far."""
+        """The error events (not transactions, sessions or logs) sent so far.
+
+        What autocapture delivers in the background (errors on an event loop) is waited
+        for first, as an application does with ``autocapture.flush()``.
+        """
+        assert autocapture.flush(10), "background delivery did not drain"
         found = []
         for envelope in self.envelopes:
             for item in envelope.items:

@@ -26,6 +26,7 @@ def test_documented_names_are_exported() -> None:
     promised = {
         "REDACTED",
         "CapturedError",
+        "RateLimit",
         "auto_capture_errors",
         "bind_context",
         "capture_auth_error",
@@ -35,6 +36,7 @@ def test_documented_names_are_exported() -> None:
         "capture_payment_error",
         "capture_provider_error",
         "configure",
+        "flush",
         "scrub",
         "use_sink",
     }

@@ -35,6 +35,7 @@ def test_builtin_sinks_satisfy_the_protocol() -> None:
 
 def test_memory_sink_is_thread_safe() -> None:
     """8 threads x 1 000 failing calls give 8 000 events with unique ids."""
+    configure(rate_limit=None)  # about the sink's lock, not storms
     sink = MemorySink()
 
     @auto_capture_errors(sink=sink)
@@ -105,6 +106,7 @@ def test_a_sink_failure_is_reported_without_the_secrets_in_its_message(
 
 def test_sink_failures_do_not_flood_the_log(caplog: pytest.LogCaptureFixture) -> None:
     """A sink failing 100 times produces one log record in the rate-limit window."""
+    configure(rate_limit=None)  # every one of the 100 events reaches the sink
     sink = ExplodingSink()
 
     @auto_capture_errors(sink=sink, reraise=False)
@@ -295,6 +297,7 @@ def test_default_sink_without_sentry_is_logging(caplog: pytest.LogCaptureFixture
 
 def test_use_sink_is_isolated_between_threads() -> None:
     """Each thread's use_sink block only sees that thread's events."""
+    configure(rate_limit=None)  # 200 failures of one line: about isolation, not storms
     sinks = [MemorySink() for _ in range(4)]
 
     @auto_capture_errors

@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import sentry_sdk
 
+import autocapture
+
 from ._bugsink import (
     DEFAULT_VENV,
     ENV_VAR,
@@ -89,6 +91,7 @@ class Stored:
 
     def answer(self, event_id: str) -> dict[str, Any]:
         """Flush, then return the API's whole answer for ``event_id`` (data, stacktrace...)."""
+        autocapture.flush(10)  # events delivered in the background (async routes) first
         sentry_sdk.flush(timeout=10)
         found = self.server.wait_for_event(self.project.id, event_id)
         _checked.append(event_id)
@@ -104,6 +107,7 @@ class Stored:
         """Flush, then return how many events the project stored."""
         # flush() returns once the transport sent everything, and eager digestion stores
         # an event inside its ingest request: the count is final, no polling needed.
+        autocapture.flush(10)
         sentry_sdk.flush(timeout=10)
         return self.server.stored_event_count(self.project.id)
 
@@ -121,6 +125,7 @@ def stored(bugsink: BugsinkServer, request: pytest.FixtureRequest) -> Iterator[S
     try:
         yield Stored(bugsink, project)
     finally:
+        autocapture.flush(10)
         sentry_sdk.flush(timeout=10)
         sentry_sdk.get_client().close()
 
