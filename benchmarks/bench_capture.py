@@ -107,8 +107,8 @@ def run_sentry() -> None:
 
 
 def main() -> int:
-    if _has_rate_limit():  # storms: every failure here must be built, none suppressed
-        configure(rate_limit=None)
+    # Every call here is an emitted event: the cost of one, not of a rate-limited storm.
+    configure(rate_limit=None)
     # Two Sentry baselines, swapped in per round: the client a plain ``sentry_sdk.init``
     # gives (default integrations on, frame variables included), and a bare client
     # without integrations (the cheapest Sentry capture there is).
@@ -154,12 +154,6 @@ def main() -> int:
         " of it (bar 1.10), with default integrations and without (bare)."
     )
     return 0
-
-
-def _has_rate_limit() -> bool:
-    import inspect
-
-    return "rate_limit" in inspect.signature(configure).parameters
 
 
 if __name__ == "__main__":
