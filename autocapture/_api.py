@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from autocapture._capture import LEVELS, emit_error
-from autocapture._config import check_sink, get_config
+from autocapture._config import check_choice, check_sink, get_config
 from autocapture._infer import BUILTIN_CONTEXT_TYPES
 from autocapture._sinks import Sink
 
@@ -30,14 +30,7 @@ def check_level(where: str, level: object) -> str:
         TypeError: ``level`` is not a str.
         ValueError: ``level`` is not one of the four levels.
     """
-    allowed = ", ".join(map(repr, LEVELS))
-    if not isinstance(level, str):
-        raise TypeError(
-            f"{where} must be a str, one of {allowed}; got {type(level).__name__} {level!r}"
-        )
-    if level not in LEVELS:
-        raise ValueError(f"{where} must be one of {allowed}; got {level!r}")
-    return level
+    return check_choice(where, level, LEVELS)
 
 
 def check_name(where: str, value: object, *, optional: bool) -> str | None:

@@ -20,7 +20,15 @@ from autocapture._scrub import Scrubber, ScrubOptions
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
 
-__all__ = ["DELIVERIES", "Config", "configure", "current_sink", "get_config", "use_sink"]
+__all__ = [
+    "DELIVERIES",
+    "Config",
+    "check_choice",
+    "configure",
+    "current_sink",
+    "get_config",
+    "use_sink",
+]
 
 # How the configured sink receives events: on the caller, or from a background thread.
 DELIVERIES = ("auto", "sync", "background")
@@ -137,13 +145,31 @@ def _check_scrub(value: object) -> ScrubOptions:
 
 
 def _check_delivery(value: object) -> str:
-    allowed = ", ".join(map(repr, DELIVERIES))
+    return check_choice("configure(delivery=...)", value, DELIVERIES)
+
+
+def check_choice(where: str, value: object, choices: tuple[str, ...]) -> str:
+    """Validate a str option that takes one of a few values, at the boundary.
+
+    Args:
+        where: The option's name, for the message.
+        value: The value given.
+        choices: The values allowed.
+
+    Returns:
+        ``value``, unchanged.
+
+    Raises:
+        TypeError: ``value`` is not a str.
+        ValueError: ``value`` is not one of ``choices``.
+    """
+    allowed = ", ".join(map(repr, choices))
     if not isinstance(value, str):
         raise TypeError(
-            f"configure(delivery=...) takes one of {allowed}, got {type(value).__name__} {value!r}"
+            f"{where} must be a str, one of {allowed}; got {type(value).__name__} {value!r}"
         )
-    if value not in DELIVERIES:
-        raise ValueError(f"configure(delivery=...) must be one of {allowed}, got {value!r}")
+    if value not in choices:
+        raise ValueError(f"{where} must be one of {allowed}; got {value!r}")
     return value
 
 
