@@ -9,11 +9,13 @@ from typing_extensions import assert_type
 
 from autocapture import (
     CapturedError,
+    RateLimit,
     auto_capture_errors,
     bind_context,
     capture_error,
     capture_provider_error,
     configure,
+    flush,
     scrub,
     use_sink,
 )
@@ -65,6 +67,9 @@ assert_type(capture_provider_error(ValueError("x"), provider="openrouter"), "str
 sink: Sink = MemorySink()
 sinks: Sink = MultiSink(MemorySink(), LoggingSink("app"), SentrySink())
 configure(sink=sink, enabled=True, send_pii=False)
+configure(rate_limit=RateLimit(burst=10, per_seconds=60.0), delivery="auto")
+configure(rate_limit=None)
+assert_type(flush(2.0), bool)
 with use_sink(sink), bind_context(user_id="u-1"):
     pass
 events: list[CapturedError] = MemorySink().events
