@@ -1,7 +1,8 @@
 """The capture core shared by the decorator and the ``capture_*`` helpers.
 
-One synchronous function, ``emit_error``, builds the scrubbed ``CapturedError``, applies
-the "reported once" rule, resolves the sink and delivers the event. It never raises:
+One synchronous function, ``emit_error``, applies the "reported once" rule and the storm
+rate limit (``_ratelimit``), builds the scrubbed ``CapturedError``, resolves the sink and
+delivers the event (``_delivery``: on the caller or in the background). It never raises:
 whatever fails inside is reported on the ``autocapture`` logger.
 """
 

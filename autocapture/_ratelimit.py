@@ -15,6 +15,7 @@ comparisons under the lock, a small fraction of building an event.
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -186,3 +187,14 @@ def _reset() -> None:
     global _limiter  # noqa: PLW0603
     with _limiter_lock:
         _limiter = None
+
+
+def _after_fork() -> None:
+    # A thread of the parent may have held a lock at the fork: the child starts afresh.
+    global _limiter, _limiter_lock  # noqa: PLW0603
+    _limiter = None
+    _limiter_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
