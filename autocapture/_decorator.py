@@ -1,34 +1,37 @@
 """``@auto_capture_errors``: capture what a function raises, with context, once.
 
-Design (measured in ``benchmarks/bench_decorator.py``):
+Design (measured in ``benchmarks/bench_decorator.py`` and ``bench_decoration.py``):
 
-* Everything is decided at decoration time: the kind of callable (plain, coroutine,
-  generator, async generator), the context type and operation, the tags, the signature and
-  the argument plan. Arguments are bound and scrubbed only when something failed.
-* Plain functions (and so methods, classmethods and staticmethods, whose underlying
-  functions are plain) get a thin ``def``/``async def`` wrapper whose success path is a
-  ``try`` and a call. A ``wrapt.FunctionWrapper`` costs about five times that per call on
-  wrapt 2 (it looks up ``__self__`` on every call), so it is kept for the callables that
-  need its descriptor-aware transparency: callable objects, bound methods, partials,
-  builtins and other proxies.
+* Decoration decides the kind of callable (plain, coroutine, generator, async generator)
+  and nothing else that costs: the names, the signature, the argument plan and the
+  inferred context type are built at the first failure and kept (``_Plan``), so that
+  instrumenting thousands of functions costs little at import.
+* Python functions (and so methods, classmethods and staticmethods) get a thin wrapper
+  made from one of the templates below, with the function's own globals and parameter
+  list (``_shape``): its success path is a ``try`` and a call, and tools see the
+  function, not us. Callable objects, bound methods, partials, builtins and other
+  proxies get a ``wrapt`` proxy (``_proxy``), which keeps their attributes and binding.
 * One synchronous core (``_Plan.handle``) serves all four kinds.
+* ``@auto_capture_errors`` on a class decorates the functions defined in its body.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
+import types
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-import wrapt
 from typing_extensions import ParamSpec
 
-from autocapture._api import check_context_type, check_level, check_name, check_tags
 from autocapture._capture import emit_error, is_intentional_http_error
-from autocapture._config import check_sink, get_config
+from autocapture._config import get_config
 from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
+from autocapture._options import IgnoreOption, validate
+from autocapture._shape import Template
 from autocapture._stack import caller_frames
 
 if TYPE_CHECKING:
@@ -36,18 +39,12 @@ if TYPE_CHECKING:
     from autocapture._sinks import Sink
     from autocapture._stack import StackFrame
 
-__all__ = ["auto_capture_errors"]
+__all__ = ["IgnoreOption", "auto_capture_errors", "decorate", "is_decorated", "validate"]
+
+_validate = validate  # the name autocapture._tasks imports
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-IgnoreOption = Union[
-    type[BaseException],
-    tuple[type[BaseException], ...],
-    Callable[[BaseException], bool],
-    None,
-]
-"""What ``ignore=`` accepts: exception types, or a predicate ``exc -> bool``."""
 
 # Never reported: control flow, not failures.
 _NEVER = (StopIteration, StopAsyncIteration)
@@ -69,7 +66,7 @@ def _is_control_flow(exc: BaseException) -> bool:
 
 
 class _Plan:
-    """What a decorated function knows about itself, computed once at decoration."""
+    """What a decorated function knows about itself, built at its first failure."""
 
     __slots__ = (
         "capture_args",
@@ -91,6 +88,7 @@ class _Plan:
         "signature",
         "sink",
         "tags",
+        "target",
         "var_keyword",
         "var_positional",
     )
@@ -109,16 +107,7 @@ class _Plan:
         ignore_predicate: Callable[[BaseException], bool] | None,
         level: str,
     ) -> None:
-        named = func
-        while isinstance(named, functools.partial):  # name the function it calls
-            named = named.func
-        self.module = str(getattr(named, "__module__", None) or "<unknown>")
-        self.qualname = str(
-            getattr(named, "__qualname__", None)
-            or getattr(named, "__name__", None)
-            or type(named).__qualname__
-        )
-        self.function = f"{self.module}.{self.qualname}"
+        self.target = func
         self.explicit_context_type = context_type
         self.explicit_operation = operation
         self.reraise = reraise
@@ -128,15 +117,34 @@ class _Plan:
         self.ignore_types = ignore_types
         self.ignore_predicate = ignore_predicate
         self.level = level
-        self.signature = self._plan_arguments(func)
-        self._infer()
+        self.generation = -1  # not prepared: see _prepare
+
+    def _prepare(self) -> None:
+        # Names, argument plan and inference, once, at the first failure. Never raises.
+        named = self.target
+        while isinstance(named, functools.partial):  # name the function it calls
+            named = named.func
+        self.module = str(getattr(named, "__module__", None) or "<unknown>")
+        self.qualname = str(
+            getattr(named, "__qualname__", None)
+            or getattr(named, "__name__", None)
+            or type(named).__qualname__
+        )
+        self.function = f"{self.module}.{self.qualname}"
+        self.signature = self._plan_arguments(self.target)
+        try:
+            self._infer()
+        except Exception as err:
+            report_failure(f"inferring the context of {self.function}", err)
+            self.inference = infer(self.module, "")
+            self.generation = get_config().generation
 
     def _plan_arguments(self, func: Callable[..., Any]) -> inspect.Signature | None:
         # Binding by hand from a precomputed plan is several times cheaper than
         # ``Signature.bind_partial`` on the error path, and never raises.
         try:
             signature: inspect.Signature | None = inspect.signature(func)
-        except (TypeError, ValueError):  # some builtins have no signature
+        except Exception:  # some builtins have no signature; a broken __signature__
             signature = None
         params = list(signature.parameters.values()) if signature is not None else []
         kinds = inspect.Parameter
@@ -177,6 +185,8 @@ class _Plan:
             True when ``exc`` is an error this decorator deals with (captured, or already
             reported); False when it must propagate untouched (ignored, 4xx, iteration).
         """
+        if self.generation < 0:
+            self._prepare()
         try:
             if (
                 isinstance(exc, (*_NEVER, *self.ignore_types))
@@ -261,132 +271,157 @@ class _Plan:
         return arguments
 
 
-def _make_plain(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
-    handle = plan.handle
-    if plan.reraise:
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except Exception as exc:
-                handle(exc, args, kwargs)
-                raise
-
-    else:
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except Exception as exc:
-                if handle(exc, args, kwargs):
-                    return default
-                raise
-
-    return wrapper
+# --------------------------------------------------------------------------- wrappers
+#
+# Each template is written for ``(*args, **kwargs)``; ``_shape`` gives every wrapper the
+# parameter list of the function it wraps (so a wrong call fails at the call, generators
+# and coroutines included) and the function's globals. The arguments are deleted on the
+# way out: a propagating exception's traceback holds this frame, and an argument that is
+# the exception itself (``__exit__`` re-raising) would make a reference cycle.
 
 
-def _make_coroutine(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
-    handle = plan.handle
-    if plan.reraise:
-
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await func(*args, **kwargs)
-            except Exception as exc:
-                handle(exc, args, kwargs)
-                raise
-
-    else:
-
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await func(*args, **kwargs)
-            except Exception as exc:
-                if handle(exc, args, kwargs):
-                    return default
-                raise
-
-    return wrapper
+def _first_step(agen: Any) -> Any:
+    # The wrapper is the one async generator the event loop must see (its firstiter and
+    # finalizer hooks): the wrapped one starts with the hooks off, and is closed by ours.
+    hooks = sys.get_asyncgen_hooks()
+    sys.set_asyncgen_hooks(firstiter=None, finalizer=None)
+    try:
+        return agen.__anext__()
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
 
 
-def _make_generator(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
-    handle = plan.handle
-    reraise = plan.reraise
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # ``yield from`` forwards send(), throw() and close() exactly as without us.
-        try:
-            return (yield from func(*args, **kwargs))
-        except Exception as exc:
-            if not handle(exc, args, kwargs) or reraise:
-                raise
-            return default
-
-    return wrapper
-
-
-def _make_async_generator(
-    func: Callable[..., Any],
-    plan: _Plan,
-    default: Any,  # noqa: ARG001 - an async generator cannot return a value
-) -> Callable[..., Any]:
-    handle = plan.handle
-    reraise = plan.reraise
-
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # There is no ``yield from`` for async generators: forward asend/athrow/aclose.
-        agen = func(*args, **kwargs)
-        try:
-            value = await agen.__anext__()
-            while True:
-                try:
-                    sent = yield value
-                except GeneratorExit:
-                    await agen.aclose()
-                    raise
-                except BaseException as thrown:
-                    value = await agen.athrow(thrown)
-                else:
-                    value = await (agen.__anext__() if sent is None else agen.asend(sent))
-        except StopAsyncIteration:
-            return
-        except Exception as exc:
-            if not handle(exc, args, kwargs) or reraise:
-                raise
-            return  # an async generator cannot return ``default``: it just stops
-
-    return wrapper
-
-
-def _make_deferred(func: Callable[..., Any], plan: _Plan, default: Any) -> Callable[..., Any]:
-    # A plain function over a coroutine or generator function (a sync decorator made
-    # with functools.wraps that returns ``func(*args)``): what fails, fails when the
-    # result is awaited or iterated. Which it is shows only in the result, so each call
-    # checks it; only functions decorated this way pay for that.
-    plain = _make_plain(func, plan, default)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        result = plain(*args, **kwargs)
-        if inspect.iscoroutine(result):
-            kind = "coroutine"
-        elif inspect.isgenerator(result):
-            kind = "generator"
-        elif inspect.isasyncgen(result):
-            kind = "async_generator"
-        else:
-            return result
-        return _FACTORIES[kind](lambda *_a, **_k: result, plan, default)(*args, **kwargs)
-
-    return wrapper
-
-
-_FACTORIES = {
-    "plain": _make_plain,
-    "coroutine": _make_coroutine,
-    "generator": _make_generator,
-    "async_generator": _make_async_generator,
-    "deferred": _make_deferred,
+_BUILTINS = {
+    "BaseException": BaseException,
+    "Exception": Exception,
+    "StopAsyncIteration": StopAsyncIteration,
+    "first_step": _first_step,
 }
+
+_RERAISE = """
+def wrapper(*args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:
+        handle(exc, args, kwargs)
+        raise
+    finally:
+        del args, kwargs
+"""
+_RETURN_DEFAULT = """
+def wrapper(*args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except Exception as exc:
+        if handle(exc, args, kwargs):
+            return default
+        raise
+    finally:
+        del args, kwargs
+"""
+# ``yield from`` forwards send(), throw() and close() exactly as without us.
+_GENERATOR_RERAISE = _RERAISE.replace("return func(", "return (yield from func(").replace(
+    "kwargs)\n    except", "kwargs))\n    except"
+)
+_GENERATOR_RETURN_DEFAULT = _RETURN_DEFAULT.replace(
+    "return func(", "return (yield from func("
+).replace("kwargs)\n    except", "kwargs))\n    except")
+# There is no ``yield from`` for async generators: forward asend/athrow/aclose; a thrown
+# GeneratorExit (aclose, or athrow(GeneratorExit)) reaches the wrapped generator as such.
+_ASYNC_GENERATOR = """
+async def wrapper(*args, **kwargs):
+    try:
+        agen = func(*args, **kwargs)
+        value = await first_step(agen)
+        while True:
+            try:
+                sent = yield value
+            except BaseException as thrown:
+                value = await agen.athrow(thrown)
+            else:
+                value = await (agen.__anext__() if sent is None else agen.asend(sent))
+    except StopAsyncIteration:
+        return
+    except Exception as exc:
+        if handle(exc, args, kwargs) and not reraise:
+            return  # an async generator cannot return ``default``: it just stops
+        raise
+    finally:
+        del args, kwargs
+"""
+# A plain function over a coroutine or generator function (a sync decorator made with
+# functools.wraps that returns ``func(*args)``): what fails, fails when the result is
+# awaited or iterated, so the result is wrapped too.
+_DEFERRED_RERAISE = _RERAISE.replace("return func(", "return wrap_result(func(").replace(
+    "kwargs)\n    except", "kwargs), args, kwargs)\n    except"
+)
+_DEFERRED_RETURN_DEFAULT = _RETURN_DEFAULT.replace(
+    "return func(", "return wrap_result(func("
+).replace("kwargs)\n    except", "kwargs), args, kwargs)\n    except")
+
+_TEMPLATES = {
+    (kind, reraise): Template(f"{kind} wrapper", source, _BUILTINS)
+    for kind, reraise, source in (
+        ("plain", True, _RERAISE),
+        ("plain", False, _RETURN_DEFAULT),
+        ("coroutine", True, _RERAISE.replace("def wrapper", "async def wrapper").replace("return func", "return await func")),
+        (
+            "coroutine",
+            False,
+            _RETURN_DEFAULT.replace("def wrapper", "async def wrapper").replace(
+                "return func", "return await func"
+            ),
+        ),
+        ("generator", True, _GENERATOR_RERAISE),
+        ("generator", False, _GENERATOR_RETURN_DEFAULT),
+        ("async_generator", True, _ASYNC_GENERATOR),
+        ("async_generator", False, _ASYNC_GENERATOR),
+        ("deferred", True, _DEFERRED_RERAISE),
+        ("deferred", False, _DEFERRED_RETURN_DEFAULT),
+    )
+}
+_OWN_FILES = frozenset(template.filename for template in _TEMPLATES.values())
+
+_CO_COROUTINE = inspect.CO_COROUTINE
+_CO_GENERATOR = inspect.CO_GENERATOR
+_CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
+
+
+def _wrap_function(func: types.FunctionType, plan: _Plan, default: Any) -> Callable[..., Any]:
+    flags = func.__code__.co_flags
+    if flags & _CO_ASYNC_GENERATOR:
+        kind = "async_generator"
+    elif flags & _CO_COROUTINE:
+        kind = "coroutine"
+    elif flags & _CO_GENERATOR:
+        kind = "generator"
+    elif func.__dict__:  # __wrapped__ (a sync decorator), or a coroutine mark (3.12)
+        kind = _kind(func)
+    else:
+        kind = "plain"
+    cells = {"func": func, "handle": plan.handle, "default": default, "reraise": plan.reraise}
+    if kind == "deferred":
+        cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
+    return _TEMPLATES[kind, plan.reraise].build(func, cells)
+
+
+def _wrap_result(plan: _Plan, default: Any, result: Any, args: Any, kwargs: Any) -> Any:
+    if inspect.iscoroutine(result):
+        kind = "coroutine"
+    elif inspect.isgenerator(result):
+        kind = "generator"
+    elif inspect.isasyncgen(result):
+        kind = "async_generator"
+    else:
+        return result
+    template = _TEMPLATES[kind, plan.reraise]
+
+    def give(*_args: Any, **_kwargs: Any) -> Any:
+        return result
+
+    cells = {"func": give, "handle": plan.handle, "default": default, "reraise": plan.reraise}
+    return template.build(give, cells)(*args, **kwargs)
 
 
 def _kind(func: Any) -> str:
@@ -422,35 +457,149 @@ def _own_kind(target: Any) -> str:
     return "plain"
 
 
-def _call_core(core: Callable[..., Any]) -> Callable[..., Any]:
-    # wrapt keeps the object's behaviour (isinstance, attributes, descriptor binding);
-    # ``core`` is our thin wrapper around the object's own call.
-    def wrapper(_wrapped: Any, _instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
-        return core(*args, **kwargs)
+def _generic(kind: str, plan: _Plan, default: Any, call: Callable[..., Any]) -> Any:
+    """A ``(*args, **kwargs)`` wrapper of ``kind`` calling ``call`` (for proxies)."""
 
-    return wrapper
+    def model(*args: Any, **kwargs: Any) -> Any:
+        return call(*args, **kwargs)
+
+    cells = {"func": call, "handle": plan.handle, "default": default, "reraise": plan.reraise}
+    if kind == "deferred":
+        cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
+    return _TEMPLATES[kind, plan.reraise].build(model, cells)
 
 
-def _decorate(func: Any, plan_options: dict[str, Any], default: Any) -> Any:
+def is_decorated(obj: object) -> bool:
+    """Tell whether ``obj`` is already a wrapper made by ``@auto_capture_errors``."""
+    if isinstance(obj, (classmethod, staticmethod)):
+        obj = obj.__func__
+    code = getattr(obj, "__code__", None) if type(obj) is types.FunctionType else None
+    if code is not None:
+        return code.co_filename in _OWN_FILES
+    proxy = sys.modules.get("autocapture._proxy")
+    return proxy is not None and isinstance(obj, proxy.CaptureProxy)
+
+
+# --------------------------------------------------------------------------- classes
+
+# Dunders that run user code worth capturing; the others are protocol plumbing
+# (__repr__, __eq__, __hash__, __getattr__...) that other code calls implicitly.
+_CLASS_DUNDERS = frozenset(
+    (
+        "__init__",
+        "__call__",
+        "__enter__",
+        "__exit__",
+        "__aenter__",
+        "__aexit__",
+        "__iter__",
+        "__next__",
+        "__aiter__",
+        "__anext__",
+    )
+)
+
+
+def decorate_members(
+    cls: type, options: dict[str, Any], default: Any, *, module: str | None = None
+) -> int:
+    """Decorate the functions defined in the body of ``cls``, in place.
+
+    Args:
+        cls: The class.
+        options: Validated options.
+        default: What a failed call returns when not re-raising.
+        module: Also decorate the classes nested in ``cls`` that were defined in this
+            module (``instrument_modules``); None: only the body of ``cls``.
+
+    Returns:
+        How many functions were decorated.
+    """
+    count = 0
+    for name, member in list(vars(cls).items()):
+        if name.startswith("__") and name.endswith("__") and name not in _CLASS_DUNDERS:
+            continue
+        if module is not None and isinstance(member, type):
+            if member.__module__ == module and member.__qualname__.startswith(
+                f"{cls.__qualname__}."
+            ):
+                count += decorate_members(member, options, default, module=module)
+            continue
+        replacement = _member(member, options, default)
+        if replacement is not member:
+            try:
+                setattr(cls, name, replacement)
+            except (AttributeError, TypeError):  # a class that refuses (some metaclasses)
+                continue
+            count += 1
+    return count
+
+
+def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
+    if type(member) is types.FunctionType:
+        return member if is_decorated(member) else decorate(member, options, default)
+    if isinstance(member, (classmethod, staticmethod)):
+        inner = member.__func__
+        if type(inner) is types.FunctionType and not is_decorated(inner):
+            return type(member)(decorate(inner, options, default))
+        return member
+    if type(member) is property:
+        accessors = [
+            accessor
+            if accessor is None or type(accessor) is not types.FunctionType or is_decorated(accessor)
+            else decorate(accessor, options, default)
+            for accessor in (member.fget, member.fset, member.fdel)
+        ]
+        if all(new is old for new, old in zip(accessors, (member.fget, member.fset, member.fdel))):
+            return member
+        return property(*accessors, member.__doc__)
+    return member
+
+
+# --------------------------------------------------------------------------- decorate
+
+
+def decorate(func: Any, options: dict[str, Any], default: Any) -> Any:
+    """Wrap ``func`` (validated ``options``); a class is decorated in place and returned."""
+    if type(func) is types.FunctionType:
+        return _wrap_function(func, _Plan(func, **options), default)
     if isinstance(func, (classmethod, staticmethod)):
         # Written outside @classmethod/@staticmethod: wrap the function, rewrap the kind.
-        return type(func)(_decorate(func.__func__, plan_options, default))
+        return type(func)(decorate(func.__func__, options, default))
+    if isinstance(func, type):
+        decorate_members(func, options, default)
+        return func
     if not callable(func):
         raise TypeError(
-            f"@auto_capture_errors decorates a function, method or callable object, got "
-            f"{type(func).__name__} {func!r}"
+            f"@auto_capture_errors decorates a function, method, class or callable object, "
+            f"got {type(func).__name__} {func!r}"
         )
-    plan = _Plan(func, **plan_options)
-    kind = _kind(func)
-    core = _FACTORIES[kind](func, plan, default)
-    if inspect.isfunction(func):
-        functools.update_wrapper(core, func)
-        if plan.signature is not None:
-            # For tools that do not follow __wrapped__ (Celery's getfullargspec checks a
-            # task's arguments at .delay() time with it).
-            core.__signature__ = plan.signature  # type: ignore[attr-defined]
-        return core
-    return wrapt.FunctionWrapper(func, _call_core(core))
+    if inspect.isfunction(func):  # a subclass of FunctionType (rare): its own rules
+        return _wrap_function(func, _Plan(func, **options), default)
+    from autocapture._proxy import CaptureProxy
+
+    return CaptureProxy.around(func, _Plan(func, **options), options, default)
+
+
+_DEFAULTS: dict[str, Any] = {}
+
+
+def _bare_options() -> dict[str, Any]:
+    # Bare ``@auto_capture_errors`` validates the default options once per process.
+    if not _DEFAULTS:
+        _DEFAULTS.update(
+            validate(
+                context_type=None,
+                operation=None,
+                reraise=True,
+                capture_args=True,
+                tags=None,
+                sink=None,
+                ignore=None,
+                level="error",
+            )
+        )
+    return _DEFAULTS
 
 
 @overload
@@ -490,8 +639,11 @@ def auto_capture_errors(
 
     Usable bare (``@auto_capture_errors``) or with options. Works on functions,
     ``async def``, generators, async generators, methods, classmethods, staticmethods and
-    callable objects; the result keeps the function's name, docstring, signature and
-    ``inspect`` answers.
+    callable objects; the result keeps the function's name, docstring, globals, signature
+    and ``inspect`` answers. On a class, it decorates the functions defined in its body
+    (methods of every kind, property accessors, and the dunders ``__init__``,
+    ``__call__``, ``__enter__``/``__exit__``, ``__aenter__``/``__aexit__``, ``__iter__``/
+    ``__next__``, ``__aiter__``/``__anext__``) and returns the class itself.
 
     Args:
         func: The function, when used bare.
@@ -516,7 +668,21 @@ def auto_capture_errors(
         TypeError: An option has the wrong type; the message says what is allowed.
         ValueError: An option has a value that is not allowed.
     """
-    options = _validate(
+    if func is not None and (
+        context_type is None
+        and operation is None
+        and reraise is True
+        and default is None
+        and capture_args is True
+        and tags is None
+        and sink is None
+        and ignore is None
+        and level == "error"
+    ):  # bare: the default options, validated once
+        if not get_config().enabled:
+            return func
+        return decorate(func, _bare_options(), None)  # type: ignore[no-any-return]
+    options = validate(
         context_type=context_type,
         operation=operation,
         reraise=reraise,
@@ -530,66 +696,8 @@ def auto_capture_errors(
     def decorator(f: Callable[P, R]) -> Callable[P, R]:
         if not get_config().enabled:
             return f
-        return _decorate(f, options, default)  # type: ignore[no-any-return]
+        return decorate(f, options, default)  # type: ignore[no-any-return]
 
     if func is not None:
         return decorator(func)
     return decorator
-
-
-def _validate(
-    *,
-    context_type: object,
-    operation: object,
-    reraise: object,
-    capture_args: object,
-    tags: object,
-    sink: object,
-    ignore: object,
-    level: object,
-) -> dict[str, Any]:
-    where = "@auto_capture_errors"
-    check_context_type(f"{where}(context_type=...)", context_type, optional=True)
-    check_name(f"{where}(operation=...)", operation, optional=True)
-    if not isinstance(reraise, bool):
-        raise TypeError(f"{where}(reraise=...) must be True or False, got {reraise!r}")
-    names: bool | frozenset[str]
-    if isinstance(capture_args, bool):
-        names = capture_args
-    elif isinstance(capture_args, str) or not isinstance(capture_args, Iterable):
-        raise TypeError(
-            f"{where}(capture_args=...) must be True, False or an iterable of argument "
-            f"names such as ('user_id', 'model'), got {capture_args!r}"
-        )
-    else:
-        names = frozenset(capture_args)
-        if not all(isinstance(n, str) for n in names):
-            raise TypeError(f"{where}(capture_args=...) names must be str, got {capture_args!r}")
-    ignore_types: tuple[type[BaseException], ...] = ()
-    ignore_predicate = None
-    if ignore is None:
-        pass
-    elif isinstance(ignore, type) and issubclass(ignore, BaseException):
-        ignore_types = (ignore,)
-    elif isinstance(ignore, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
-    ):
-        ignore_types = ignore
-    elif callable(ignore) and not isinstance(ignore, type):
-        ignore_predicate = ignore
-    else:
-        raise TypeError(
-            f"{where}(ignore=...) takes an exception type, a tuple of exception types or "
-            f"a predicate exc -> bool, got {ignore!r}"
-        )
-    return {
-        "context_type": context_type,
-        "operation": operation,
-        "reraise": reraise,
-        "capture_args": names,
-        "tags": check_tags(f"{where}(tags=...)", tags),
-        "sink": check_sink(f"{where}(sink=...)", sink, allow_none=True),
-        "ignore_types": ignore_types,
-        "ignore_predicate": ignore_predicate,
-        "level": check_level(f"{where}(level=...)", level),
-    }

@@ -61,7 +61,17 @@ class StackFrame(NamedTuple):
 
 
 # The modules whose frames are our thin wrappers (their locals: the raw ``args``).
-_WRAPPER_FILES = frozenset(str(Path(__file__).with_name(name)) for name in ("_decorator.py",))
+# The decorator's wrappers are compiled from templates under file names of their own
+# (``autocapture._decorator.WRAPPER_FILES``); they run with the user's module's globals.
+_WRAPPER_FILES = frozenset(
+    (
+        str(Path(__file__).with_name("_decorator.py")),
+        *(
+            f"<autocapture {kind} wrapper>"
+            for kind in ("plain", "coroutine", "generator", "async_generator", "deferred")
+        ),
+    )
+)
 
 
 _new_frame = tuple.__new__

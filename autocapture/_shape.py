@@ -1,0 +1,207 @@
+"""Build a thin wrapper from a template, shaped like the function it wraps.
+
+A ``def wrapper(*args, **kwargs)`` closure written in this package differs from the
+function it stands for in ways tools see: its ``__globals__`` (so every frame's
+``f_globals``) are ours, not the function's module (FastAPI and ``typing.get_type_hints``
+resolve string annotations there, trio names async generators from them); a generator or
+coroutine wrapper accepts any arguments, so a wrong call fails at the first ``next()`` or
+``await`` instead of at the call; ``inspect.getfullargspec`` (Celery's argument check)
+sees ``(*args, **kwargs)``.
+
+So a wrapper is made here from the template's code object, with the function's own
+globals and the function's own parameter list:
+
+* A template (given by the decorator, one per kind of callable) is written for
+  ``(*args, **kwargs)``. For each *arity* (how many positional-only, positional,
+  keyword-only parameters, and whether there are ``*args``/``**kwargs``) it is compiled
+  once with placeholder names, then each function gets a copy of that code object with its
+  real parameter names (``code.replace``, cached per list of names). Bytecode addresses
+  locals by index, so renaming them changes nothing else.
+* The template's own names (``func``, ``handle``, ``Exception``...) are closure cells, never
+  globals: the function's module cannot shadow them.
+* Parameter defaults are the function's own (``__defaults__``, ``__kwdefaults__``) and every
+  parameter is passed on explicitly, which is what the call would have done.
+
+A parameter named like one of the template's own names (``func``, ``exc``...) falls back to
+the template as written, ``(*args, **kwargs)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import sys
+import types
+from typing import Any, Callable
+
+__all__ = ["Template"]
+
+_VARARGS = inspect.CO_VARARGS
+_VARKEYWORDS = inspect.CO_VARKEYWORDS
+_ITERABLE_COROUTINE = inspect.CO_ITERABLE_COROUTINE
+_CODE_CACHE_SIZE = 4096
+
+# The tokens a template writes for ``(*args, **kwargs)``, in its four places.
+_SIGNATURE = "(*args, **kwargs):"
+_CALL = "(*args, **kwargs)"
+_PACK = "args, kwargs)"
+_DELETE = "del args, kwargs"
+
+_Arity = tuple[int, int, int]
+
+
+class Template:
+    """One kind of wrapper: source text for ``(*args, **kwargs)`` and its closure names."""
+
+    __slots__ = ("_by_arity", "_by_names", "_own", "constants", "filename", "source")
+
+    def __init__(self, name: str, source: str, constants: dict[str, Any]) -> None:
+        """Register ``source`` (shown in tracebacks) under a file name of its own.
+
+        Args:
+            name: What the wrapper is, for its file name (``"plain wrapper"``).
+            source: An empty line, then a ``def wrapper(*args, **kwargs):`` (or
+                ``async def``) block.
+            constants: Closure names with the same value for every wrapper (builtins).
+        """
+        self.source = source
+        self.filename = f"<autocapture {name}>"
+        self.constants = {key: types.CellType(value) for key, value in constants.items()}
+        self._own: frozenset[str] | None = None
+        self._by_arity: dict[tuple[Any, ...], tuple[types.CodeType, tuple[str, ...]]] = {}
+        self._by_names: dict[tuple[Any, ...], types.CodeType] = {}
+        # Tracebacks show the template's line as written, ``return func(*args, **kwargs)``.
+        lines = source.splitlines(keepends=True)
+        linecache.cache[self.filename] = (len(source), None, lines, self.filename)
+
+    def build(self, func: Callable[..., Any], cells: dict[str, Any]) -> Callable[..., Any]:
+        """Return a wrapper around ``func`` with its globals, name and parameters.
+
+        Args:
+            func: A Python function (it has ``__code__`` and ``__globals__``).
+            cells: Values of the template's per-function names (``func``, ``handle``...).
+
+        Returns:
+            The wrapper function; ``functools.update_wrapper``'s attributes are set.
+        """
+        code = self.code_for(func.__code__)
+        closure = tuple(
+            self.constants[name] if name in self.constants else types.CellType(cells[name])
+            for name in code.co_freevars
+        )
+        wrapper = types.FunctionType(
+            code, func.__globals__, func.__name__, func.__defaults__, closure
+        )
+        wrapper.__kwdefaults__ = func.__kwdefaults__
+        wrapper.__qualname__ = func.__qualname__
+        wrapper.__module__ = func.__module__
+        wrapper.__doc__ = func.__doc__
+        if sys.version_info >= (3, 14):  # pragma: no cover - lazy annotations
+            wrapper.__annotate__ = func.__annotate__  # type: ignore[attr-defined]
+        else:
+            wrapper.__annotations__ = func.__annotations__
+        type_params = getattr(func, "__type_params__", None)
+        if type_params:  # pragma: no cover - 3.12+ generics
+            wrapper.__type_params__ = type_params  # type: ignore[attr-defined]
+        if func.__dict__:
+            wrapper.__dict__.update(func.__dict__)
+        wrapper.__wrapped__ = func  # type: ignore[attr-defined]
+        return wrapper
+
+    def code_for(self, code: types.CodeType) -> types.CodeType:
+        """Return the template's code with the parameter list of ``code``."""
+        flags = code.co_flags
+        count = code.co_argcount
+        kwonly = code.co_kwonlyargcount
+        varargs = bool(flags & _VARARGS)
+        varkw = bool(flags & _VARKEYWORDS)
+        names = code.co_varnames[: count + kwonly + varargs + varkw]
+        coroutine = bool(flags & _ITERABLE_COROUTINE)
+        key = (names, count, code.co_posonlyargcount, kwonly, varargs, varkw, coroutine)
+        found = self._by_names.get(key)
+        if found is not None:
+            return found
+        arity: _Arity = (code.co_posonlyargcount, count - code.co_posonlyargcount, kwonly)
+        if not self.own_names().isdisjoint(names):
+            arity, varargs, varkw, names = (0, 0, 0), True, True, ("args", "kwargs")
+        shaped, placeholders = self._compiled(arity, varargs, varkw, coroutine)
+        real = dict(zip(placeholders, names))
+        found = shaped.replace(
+            co_varnames=tuple(real.get(name, name) for name in shaped.co_varnames),
+            co_consts=tuple(_rename(const, real) for const in shaped.co_consts),
+        )
+        if len(self._by_names) < _CODE_CACHE_SIZE:
+            self._by_names[key] = found
+        return found
+
+    def own_names(self) -> frozenset[str]:
+        """Return the names the template uses itself, which no parameter may take."""
+        if self._own is None:
+            code, _ = self._compiled((0, 0, 0), True, True, False)
+            self._own = frozenset((*code.co_freevars, *code.co_varnames[2:], *code.co_names))
+        return self._own
+
+    def _compiled(
+        self, arity: _Arity, varargs: bool, varkw: bool, coroutine: bool
+    ) -> tuple[types.CodeType, tuple[str, ...]]:
+        # Compiled once per arity, with placeholder parameter names (returned in
+        # parameter order, the order of ``co_varnames``).
+        cache_key = (arity, varargs, varkw, coroutine)
+        found = self._by_arity.get(cache_key)
+        if found is not None:
+            return found
+        posonly, positional, kwonly = arity
+        pos = [f"_ac_p{i}" for i in range(posonly + positional)]
+        kws = [f"_ac_k{i}" for i in range(kwonly)]
+        star = ["_ac_va"] if varargs else []
+        dstar = ["_ac_vk"] if varkw else []
+        signature = [*pos[:posonly], *(["/"] if posonly else []), *pos[posonly:]]
+        signature += [f"*{n}" for n in star] or (["*"] if kws else [])
+        signature += kws + [f"**{n}" for n in dstar]
+        positional_values = pos + [f"*{n}" for n in star]
+        keyword_values = [f"{k}={k}" for k in kws] + [f"**{n}" for n in dstar]
+        packed_keywords = [f"{k!r}: {k}" for k in kws] + [f"**{n}" for n in dstar]
+        every = (*pos, *kws, *star, *dstar)
+        text = (
+            self.source.replace(_SIGNATURE, f"({', '.join(signature)}):")
+            .replace(_CALL, f"({', '.join(positional_values + keyword_values)})")
+            .replace(
+                _PACK,
+                f"({''.join(v + ', ' for v in positional_values)}), "
+                f"{{{', '.join(packed_keywords)}}})",
+            )
+            .replace(_DELETE, f"del {', '.join(every)}" if every else "pass")
+        )
+        # The template's own names become closure cells of an outer function; its
+        # ``def`` takes the template's first (empty) line, so line numbers stay the
+        # template's.
+        probe = compile(text, self.filename, "exec")
+        inner = next(c for c in probe.co_consts if isinstance(c, types.CodeType))
+        free = sorted(set(inner.co_names) | _free_of(inner))
+        outer = f"def _outer({', '.join(free)}):" + "".join(
+            f"    {line}" if line.strip() else line for line in text.splitlines(keepends=True)
+        )
+        outer += "\n    return wrapper\n"
+        namespace: dict[str, Any] = {}
+        exec(compile(outer, self.filename, "exec"), namespace)  # noqa: S102 - our own template
+        code: types.CodeType = namespace["_outer"](*free).__code__
+        if coroutine:
+            code = code.replace(co_flags=code.co_flags | _ITERABLE_COROUTINE)
+        self._by_arity[cache_key] = (code, every)
+        return code, every
+
+
+def _free_of(code: types.CodeType) -> set[str]:
+    names = set(code.co_freevars)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _free_of(const)
+    return names
+
+
+def _rename(const: object, real: dict[str, str]) -> object:
+    if isinstance(const, str):
+        return real.get(const, const)
+    if isinstance(const, tuple):
+        return tuple(_rename(item, real) for item in const)
+    return const
