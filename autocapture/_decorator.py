@@ -457,13 +457,24 @@ def _own_kind(target: Any) -> str:
     return "plain"
 
 
-def _generic(kind: str, plan: _Plan, default: Any, call: Callable[..., Any]) -> Any:
+def _generic(
+    kind: str,
+    plan: _Plan,
+    default: Any,
+    call: Callable[..., Any],
+    handle: Callable[..., bool] | None = None,
+) -> Any:
     """A ``(*args, **kwargs)`` wrapper of ``kind`` calling ``call`` (for proxies)."""
 
     def model(*args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
 
-    cells = {"func": call, "handle": plan.handle, "default": default, "reraise": plan.reraise}
+    cells = {
+        "func": call,
+        "handle": plan.handle if handle is None else handle,
+        "default": default,
+        "reraise": plan.reraise,
+    }
     if kind == "deferred":
         cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
     return _TEMPLATES[kind, plan.reraise].build(model, cells)

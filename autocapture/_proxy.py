@@ -53,10 +53,15 @@ class CaptureProxy(wrapt.FunctionWrapper):  # type: ignore[misc]
 def _call(
     core: Callable[..., Any], kind: str, plan: Any, default: Any, func: Any
 ) -> Callable[..., Any]:
-    def wrapper(wrapped: Any, _instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
         if wrapped is func:
             return core(*args, **kwargs)
-        # Bound by wrapt (a descriptor used as a method): call what it bound.
-        return _decorator._generic(kind, plan, default, wrapped)(*args, **kwargs)  # noqa: SLF001
+        # Bound by wrapt (a descriptor used as a method): call what it bound, and report
+        # the arguments with the instance in front, as the plan's signature has them.
+        def handle(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+            return plan.handle(exc, (instance, *args), kwargs)  # type: ignore[no-any-return]
+
+        bound = _decorator._generic(kind, plan, default, wrapped, handle)  # noqa: SLF001
+        return bound(*args, **kwargs)
 
     return wrapper
