@@ -22,6 +22,7 @@ from autocapture._decorator import auto_capture_errors
 from autocapture._delivery import flush
 from autocapture._event import CapturedError
 from autocapture._infer import Rules
+from autocapture._modules import instrument_modules
 from autocapture._ratelimit import RateLimit
 from autocapture._scrub import REDACTED, ScrubMatch, ScrubOptions
 
@@ -42,6 +43,7 @@ __all__ = [
     "capture_provider_error",
     "configure",
     "flush",
+    "instrument_modules",
     "scrub",
     "use_sink",
 ]

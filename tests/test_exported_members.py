@@ -37,6 +37,7 @@ def test_documented_names_are_exported() -> None:
         "capture_provider_error",
         "configure",
         "flush",
+        "instrument_modules",
         "scrub",
         "use_sink",
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
@@ -103,3 +105,117 @@ def test_method_introspection() -> None:
     assert inspect.iscoroutinefunction(repo.aget_user)
     assert isinstance(inspect.getattr_static(UserRepository, "create_outside"), classmethod)
     assert isinstance(inspect.getattr_static(UserRepository, "validate_outside"), staticmethod)
+
+
+@auto_capture_errors(tags={"layer": "billing"})
+class BillingService:
+    """A class decorated as a whole: every function of its body is captured."""
+
+    def __init__(self, fail_init: bool = False) -> None:
+        if fail_init:
+            raise RuntimeError("init")
+        self.items: list[int] = []
+
+    def charge(self, amount: int) -> None:
+        raise RuntimeError(f"charge {amount}")
+
+    async def acharge(self, amount: int) -> None:
+        raise RuntimeError(f"acharge {amount}")
+
+    def stream(self, count: int) -> Iterator[int]:
+        yield count
+        raise RuntimeError("stream")
+
+    async def astream(self, count: int) -> AsyncIterator[int]:
+        yield count
+        raise RuntimeError("astream")
+
+    @classmethod
+    def build(cls, name: str) -> None:
+        raise RuntimeError(f"build {name}")
+
+    @staticmethod
+    def check(value: int) -> None:
+        raise RuntimeError(f"check {value}")
+
+    @property
+    def total(self) -> int:
+        raise RuntimeError("total")
+
+    @total.setter
+    def total(self, value: int) -> None:
+        raise RuntimeError(f"set {value}")
+
+    def __call__(self, n: int) -> None:
+        raise RuntimeError(f"call {n}")
+
+    def __enter__(self) -> BillingService:
+        raise RuntimeError("enter")
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr is protocol plumbing, not decorated")
+
+    @auto_capture_errors(tags={"layer": "own"})
+    def own_options(self) -> None:
+        raise RuntimeError("own")
+
+
+async def test_a_decorated_class_captures_every_kind_of_method(
+    captured_errors: MemorySink,
+) -> None:
+    """Methods of every kind, accessors and the listed dunders are captured (API §1)."""
+    service = BillingService()
+    calls: list[Any] = [
+        lambda: BillingService(fail_init=True),
+        lambda: service.charge(1),
+        lambda: BillingService.build("x"),
+        lambda: BillingService.check(2),
+        lambda: service.total,
+        lambda: setattr(service, "total", 3),
+        lambda: service(4),
+        lambda: service.__enter__(),
+        lambda: list(service.stream(5)),
+    ]
+    for call in calls:
+        with pytest.raises(RuntimeError):
+            call()
+    with pytest.raises(RuntimeError, match="acharge"):
+        await service.acharge(6)
+    with pytest.raises(RuntimeError, match="astream"):
+        [n async for n in service.astream(7)]
+    with pytest.raises(RuntimeError, match="repr"):
+        repr(service)
+    functions = [e.function.rsplit(".", 1)[-1] for e in captured_errors.events]
+    assert functions == [
+        "__init__",
+        "charge",
+        "build",
+        "check",
+        "total",
+        "total",
+        "__call__",
+        "__enter__",
+        "stream",
+        "acharge",
+        "astream",
+    ]
+    assert {e.tags["layer"] for e in captured_errors.events} == {"billing"}
+    assert captured_errors.events[1].arguments == {"amount": 1}
+
+
+def test_a_decorated_class_is_the_class_itself(captured_errors: MemorySink) -> None:
+    """The class is returned as it is; already-decorated methods keep their options."""
+    assert type(BillingService) is type
+    assert isinstance(BillingService(), BillingService)
+    assert inspect.iscoroutinefunction(BillingService.acharge)
+    assert inspect.isasyncgenfunction(BillingService.astream)
+    assert isinstance(inspect.getattr_static(BillingService, "build"), classmethod)
+    assert isinstance(inspect.getattr_static(BillingService, "total"), property)
+    with pytest.raises(RuntimeError):
+        BillingService().own_options()
+    [event] = captured_errors.events
+    assert event.tags["layer"] == "own"
+    assert event.function.endswith("BillingService.own_options")
