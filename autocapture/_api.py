@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -70,6 +69,8 @@ def check_context_type(where: str, value: object, *, optional: bool) -> str | No
     known = rules.context_types
     if name in known:
         return name
+    import difflib  # only for a name that is no known type: not at import
+
     meant = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
     if not meant:
         meant = [t for t, words in rules.context_words.items() if name.lower() in words][:1]

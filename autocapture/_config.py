@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import functools
 import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -55,12 +56,14 @@ class Config:
     ``"auto"``: in the background when called on a running asyncio event loop's thread."""
     generation: int = 0
     """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
-    scrubber: Scrubber = dataclasses.field(init=False, repr=False, compare=False)
-    """The scrubber compiled from ``scrub`` and ``send_pii``, built once per configuration."""
 
-    def __post_init__(self) -> None:
-        # Naughty but better than compiling the scrubber's patterns on every capture.
-        object.__setattr__(self, "scrubber", Scrubber(self.scrub, send_pii=self.send_pii))
+    @functools.cached_property
+    def scrubber(self) -> Scrubber:
+        """The scrubber compiled from ``scrub`` and ``send_pii``, built once per configuration.
+
+        Built at first use (the first capture), not at import or at each ``configure()``.
+        """
+        return Scrubber(self.scrub, send_pii=self.send_pii)
 
 
 _config = Config()

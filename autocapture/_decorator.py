@@ -24,7 +24,10 @@ import types
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from typing_extensions import ParamSpec
+if sys.version_info >= (3, 10):
+    from typing import ParamSpec
+else:  # pragma: no cover - Python 3.9
+    from typing_extensions import ParamSpec
 
 from autocapture._capture import emit_error, is_intentional_http_error
 from autocapture._config import get_config
@@ -76,15 +79,16 @@ class _Plan:
         "explicit_operation",
         "function",
         "generation",
+        "handled",
         "ignore_predicate",
         "ignore_types",
         "inference",
         "keyword",
         "level",
         "module",
+        "options",
         "positional",
         "qualname",
-        "reraise",
         "signature",
         "sink",
         "tags",
@@ -93,34 +97,38 @@ class _Plan:
         "var_positional",
     )
 
-    def __init__(
-        self,
-        func: Callable[..., Any],
-        *,
-        context_type: str | None,
-        operation: str | None,
-        reraise: bool,
-        capture_args: bool | frozenset[str],
-        tags: dict[str, str],
-        sink: Sink | None,
-        ignore_types: tuple[type[BaseException], ...],
-        ignore_predicate: Callable[[BaseException], bool] | None,
-        level: str,
-    ) -> None:
+    def __init__(self, func: Callable[..., Any], **options: Any) -> None:
+        """Keep ``func`` and its validated options (see ``validate``); nothing else yet."""
         self.target = func
-        self.explicit_context_type = context_type
-        self.explicit_operation = operation
-        self.reraise = reraise
-        self.capture_args = capture_args
-        self.tags = tags
-        self.sink = sink
-        self.ignore_types = ignore_types
-        self.ignore_predicate = ignore_predicate
-        self.level = level
+        self.options = options
         self.generation = -1  # not prepared: see _prepare
 
+    @classmethod
+    def of(cls, func: Callable[..., Any], options: dict[str, Any]) -> _Plan:
+        """The same as ``_Plan(func, **options)``, without copying the options."""
+        plan = cls.__new__(cls)
+        plan.target = func
+        plan.options = options
+        plan.generation = -1
+        return plan
+
+    @property
+    def reraise(self) -> bool:
+        """False: a captured error returns the default instead of propagating."""
+        return self.options["reraise"]  # type: ignore[no-any-return]
+
     def _prepare(self) -> None:
-        # Names, argument plan and inference, once, at the first failure. Never raises.
+        # Options, names, argument plan and inference, once, at the first failure.
+        options = self.options
+        self.explicit_context_type = options["context_type"]
+        self.explicit_operation = options["operation"]
+        self.capture_args = options["capture_args"]
+        self.tags = options["tags"]
+        self.sink = options["sink"]
+        self.ignore_types = options["ignore_types"]
+        self.ignore_predicate = options["ignore_predicate"]
+        self.level = options["level"]
+        self.handled = not options["reraise"]
         named = self.target
         while isinstance(named, functools.partial):  # name the function it calls
             named = named.func
@@ -240,7 +248,7 @@ class _Plan:
             tags=self.tags,
             level=self.level,
             sink=self.sink,
-            handled=not self.reraise,
+            handled=self.handled,
         )
         return True
 
@@ -269,7 +277,6 @@ class _Plan:
         if self.capture_args is not True:
             arguments = {k: v for k, v in arguments.items() if k in self.capture_args}
         return arguments
-
 
 
 # --------------------------------------------------------------------------- wrappers
@@ -365,7 +372,13 @@ _TEMPLATES = {
     for kind, reraise, source in (
         ("plain", True, _RERAISE),
         ("plain", False, _RETURN_DEFAULT),
-        ("coroutine", True, _RERAISE.replace("def wrapper", "async def wrapper").replace("return func", "return await func")),
+        (
+            "coroutine",
+            True,
+            _RERAISE.replace("def wrapper", "async def wrapper").replace(
+                "return func", "return await func"
+            ),
+        ),
         (
             "coroutine",
             False,
@@ -400,10 +413,11 @@ def _wrap_function(func: types.FunctionType, plan: _Plan, default: Any) -> Calla
         kind = _kind(func)
     else:
         kind = "plain"
-    cells = {"func": func, "handle": plan.handle, "default": default, "reraise": plan.reraise}
+    reraise = plan.options["reraise"]
+    cells = {"func": func, "handle": plan.handle, "default": default, "reraise": reraise}
     if kind == "deferred":
         cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
-    return _TEMPLATES[kind, plan.reraise].build(func, cells)
+    return _TEMPLATES[kind, reraise].build(func, cells)
 
 
 def _wrap_result(plan: _Plan, default: Any, result: Any, args: Any, kwargs: Any) -> Any:
@@ -557,7 +571,9 @@ def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
     if type(member) is property:
         accessors = [
             accessor
-            if accessor is None or type(accessor) is not types.FunctionType or is_decorated(accessor)
+            if accessor is None
+            or type(accessor) is not types.FunctionType
+            or is_decorated(accessor)
             else decorate(accessor, options, default)
             for accessor in (member.fget, member.fset, member.fdel)
         ]
@@ -573,7 +589,7 @@ def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
 def decorate(func: Any, options: dict[str, Any], default: Any) -> Any:
     """Wrap ``func`` (validated ``options``); a class is decorated in place and returned."""
     if type(func) is types.FunctionType:
-        return _wrap_function(func, _Plan(func, **options), default)
+        return _wrap_function(func, _Plan.of(func, options), default)
     if isinstance(func, (classmethod, staticmethod)):
         # Written outside @classmethod/@staticmethod: wrap the function, rewrap the kind.
         return type(func)(decorate(func.__func__, options, default))
@@ -586,10 +602,10 @@ def decorate(func: Any, options: dict[str, Any], default: Any) -> Any:
             f"got {type(func).__name__} {func!r}"
         )
     if inspect.isfunction(func):  # a subclass of FunctionType (rare): its own rules
-        return _wrap_function(func, _Plan(func, **options), default)
+        return _wrap_function(func, _Plan.of(func, options), default)
     from autocapture._proxy import CaptureProxy
 
-    return CaptureProxy.around(func, _Plan(func, **options), options, default)
+    return CaptureProxy.around(func, _Plan.of(func, options), options, default)
 
 
 _DEFAULTS: dict[str, Any] = {}

@@ -135,6 +135,28 @@ def instrument_modules(
         ValueError: No prefix, a prefix that is not a dotted module name, a prefix that
             covers autocapture itself, or an option value that is not allowed.
     """
+    covered, excluded, options = _check_arguments(prefixes, exclude, decorator_options)
+    key = (covered, excluded, options)
+    with _lock:
+        for handle in _active:
+            if handle._key == key:  # noqa: SLF001 - same class
+                return handle
+        handle = ModuleInstrumentation(covered, excluded, key)
+        _active.insert(0, handle)  # the latest call wins where prefixes overlap
+        if _FINDER not in sys.meta_path:
+            sys.meta_path.insert(0, _FINDER)
+    for module in list(sys.modules.values()):
+        if isinstance(module, types.ModuleType) and handle.covers(_name_of(module)):
+            try:
+                handle.instrument(module)
+            except Exception as err:
+                report_failure(f"instrumenting {module.__name__}", err)
+    return handle
+
+
+def _check_arguments(
+    prefixes: tuple[object, ...], exclude: object, decorator_options: dict[str, Any]
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]:
     where = "instrument_modules"
     if not prefixes:
         raise ValueError(f'{where}() needs at least one module prefix, e.g. "app.services"')
@@ -165,22 +187,7 @@ def instrument_modules(
         level=decorator_options.get("level", "error"),
         where=where,
     )
-    key = (covered, excluded, options)
-    with _lock:
-        for handle in _active:
-            if handle._key == key:  # noqa: SLF001 - same class
-                return handle
-        handle = ModuleInstrumentation(covered, excluded, key)
-        _active.insert(0, handle)  # the latest call wins where prefixes overlap
-        if _FINDER not in sys.meta_path:
-            sys.meta_path.insert(0, _FINDER)
-    for module in list(sys.modules.values()):
-        if isinstance(module, types.ModuleType) and handle.covers(_name_of(module)):
-            try:
-                handle.instrument(module)
-            except Exception as err:
-                report_failure(f"instrumenting {module.__name__}", err)
-    return handle
+    return covered, excluded, options
 
 
 def _name_of(module: types.ModuleType) -> str:
@@ -201,8 +208,7 @@ def _check_module_name(where: str, name: object) -> str:
         )
     if not name or not all(part.isidentifier() for part in name.split(".")):
         raise ValueError(
-            f"{where}: {name!r} is not a module name; write a dotted name such as "
-            "'app.services'"
+            f"{where}: {name!r} is not a module name; write a dotted name such as 'app.services'"
         )
     return name
 

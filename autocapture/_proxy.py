@@ -56,6 +56,7 @@ def _call(
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: Any) -> Any:
         if wrapped is func:
             return core(*args, **kwargs)
+
         # Bound by wrapt (a descriptor used as a method): call what it bound, and report
         # the arguments with the instance in front, as the plan's signature has them.
         def handle(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:

@@ -32,7 +32,7 @@ import inspect
 import linecache
 import sys
 import types
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 __all__ = ["Template"]
 
@@ -48,6 +48,12 @@ _PACK = "args, kwargs)"
 _DELETE = "del args, kwargs"
 
 _Arity = tuple[int, int, int]
+_Free = tuple[tuple[str, Optional[types.CellType]], ...]
+"""The closure of a wrapper: each free name, with its shared cell for a constant."""
+_Shaped = tuple[types.CodeType, tuple[str, ...], tuple[int, ...], _Free]
+"""A template compiled for one arity: code, placeholders, constants to rename, closure."""
+_SHAPE_FLAGS = _VARARGS | _VARKEYWORDS | _ITERABLE_COROUTINE
+_TYPE_PARAMS = sys.version_info >= (3, 12)
 
 
 class Template:
@@ -68,8 +74,8 @@ class Template:
         self.filename = f"<autocapture {name}>"
         self.constants = {key: types.CellType(value) for key, value in constants.items()}
         self._own: frozenset[str] | None = None
-        self._by_arity: dict[tuple[Any, ...], tuple[types.CodeType, tuple[str, ...]]] = {}
-        self._by_names: dict[tuple[Any, ...], types.CodeType] = {}
+        self._by_arity: dict[tuple[Any, ...], _Shaped] = {}
+        self._by_names: dict[tuple[Any, ...], tuple[types.CodeType, _Free]] = {}
         # Tracebacks show the template's line as written, ``return func(*args, **kwargs)``.
         lines = source.splitlines(keepends=True)
         linecache.cache[self.filename] = (len(source), None, lines, self.filename)
@@ -84,52 +90,60 @@ class Template:
         Returns:
             The wrapper function; ``functools.update_wrapper``'s attributes are set.
         """
-        code = self.code_for(func.__code__)
+        code, free = self.code_for(func.__code__)
         closure = tuple(
-            self.constants[name] if name in self.constants else types.CellType(cells[name])
-            for name in code.co_freevars
+            types.CellType(cells[name]) if cell is None else cell for name, cell in free
         )
         wrapper = types.FunctionType(
             code, func.__globals__, func.__name__, func.__defaults__, closure
         )
-        wrapper.__kwdefaults__ = func.__kwdefaults__
+        if func.__kwdefaults__ is not None:
+            wrapper.__kwdefaults__ = func.__kwdefaults__
         wrapper.__qualname__ = func.__qualname__
-        wrapper.__module__ = func.__module__
+        if wrapper.__module__ != func.__module__:
+            wrapper.__module__ = func.__module__
         wrapper.__doc__ = func.__doc__
         if sys.version_info >= (3, 14):  # pragma: no cover - lazy annotations
             wrapper.__annotate__ = func.__annotate__  # type: ignore[attr-defined]
         else:
             wrapper.__annotations__ = func.__annotations__
-        type_params = getattr(func, "__type_params__", None)
-        if type_params:  # pragma: no cover - 3.12+ generics
-            wrapper.__type_params__ = type_params  # type: ignore[attr-defined]
+        if _TYPE_PARAMS and func.__type_params__:  # type: ignore[attr-defined]  # pragma: no cover
+            wrapper.__type_params__ = func.__type_params__  # type: ignore[attr-defined]
         if func.__dict__:
             wrapper.__dict__.update(func.__dict__)
         wrapper.__wrapped__ = func  # type: ignore[attr-defined]
         return wrapper
 
-    def code_for(self, code: types.CodeType) -> types.CodeType:
-        """Return the template's code with the parameter list of ``code``."""
+    def code_for(self, code: types.CodeType) -> tuple[types.CodeType, _Free]:
+        """Return the template's code with the parameter list of ``code``, and its cells."""
         flags = code.co_flags
         count = code.co_argcount
         kwonly = code.co_kwonlyargcount
-        varargs = bool(flags & _VARARGS)
-        varkw = bool(flags & _VARKEYWORDS)
-        names = code.co_varnames[: count + kwonly + varargs + varkw]
-        coroutine = bool(flags & _ITERABLE_COROUTINE)
-        key = (names, count, code.co_posonlyargcount, kwonly, varargs, varkw, coroutine)
+        varargs = flags & _VARARGS
+        varkw = flags & _VARKEYWORDS
+        names = code.co_varnames[: count + kwonly + bool(varargs) + bool(varkw)]
+        key = (names, count, code.co_posonlyargcount, kwonly, flags & _SHAPE_FLAGS)
         found = self._by_names.get(key)
         if found is not None:
             return found
-        arity: _Arity = (code.co_posonlyargcount, count - code.co_posonlyargcount, kwonly)
+        arity = (code.co_posonlyargcount, count - code.co_posonlyargcount, kwonly)
         if not self.own_names().isdisjoint(names):
             arity, varargs, varkw, names = (0, 0, 0), True, True, ("args", "kwargs")
-        shaped, placeholders = self._compiled(arity, varargs, varkw, coroutine)
-        real = dict(zip(placeholders, names))
-        found = shaped.replace(
-            co_varnames=tuple(real.get(name, name) for name in shaped.co_varnames),
-            co_consts=tuple(_rename(const, real) for const in shaped.co_consts),
+        shaped = self._compiled(
+            arity,
+            varargs=bool(varargs),
+            varkw=bool(varkw),
+            coroutine=bool(flags & _ITERABLE_COROUTINE),
         )
+        template, placeholders, renamed_consts, free = shaped
+        changes: dict[str, Any] = {"co_varnames": names + template.co_varnames[len(names) :]}
+        if renamed_consts:  # keyword-only names are constants of the call
+            real = dict(zip(placeholders, names))
+            consts = list(template.co_consts)
+            for index in renamed_consts:
+                consts[index] = _rename(consts[index], real)
+            changes["co_consts"] = tuple(consts)
+        found = (template.replace(**changes), free)
         if len(self._by_names) < _CODE_CACHE_SIZE:
             self._by_names[key] = found
         return found
@@ -137,13 +151,11 @@ class Template:
     def own_names(self) -> frozenset[str]:
         """Return the names the template uses itself, which no parameter may take."""
         if self._own is None:
-            code, _ = self._compiled((0, 0, 0), True, True, False)
+            code = self._compiled((0, 0, 0), varargs=True, varkw=True, coroutine=False)[0]
             self._own = frozenset((*code.co_freevars, *code.co_varnames[2:], *code.co_names))
         return self._own
 
-    def _compiled(
-        self, arity: _Arity, varargs: bool, varkw: bool, coroutine: bool
-    ) -> tuple[types.CodeType, tuple[str, ...]]:
+    def _compiled(self, arity: _Arity, *, varargs: bool, varkw: bool, coroutine: bool) -> _Shaped:
         # Compiled once per arity, with placeholder parameter names (returned in
         # parameter order, the order of ``co_varnames``).
         cache_key = (arity, varargs, varkw, coroutine)
@@ -187,8 +199,16 @@ class Template:
         code: types.CodeType = namespace["_outer"](*free).__code__
         if coroutine:
             code = code.replace(co_flags=code.co_flags | _ITERABLE_COROUTINE)
-        self._by_arity[cache_key] = (code, every)
-        return code, every
+        placeholders = set(every)
+        renamed = tuple(
+            i
+            for i, c in enumerate(code.co_consts)
+            if _rename(c, dict.fromkeys(placeholders, "")) != c
+        )
+        free = tuple((name, self.constants.get(name)) for name in code.co_freevars)
+        shaped = (code, every, renamed, free)
+        self._by_arity[cache_key] = shaped
+        return shaped
 
 
 def _free_of(code: types.CodeType) -> set[str]:

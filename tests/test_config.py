@@ -121,7 +121,7 @@ def test_a_wrong_type_is_a_type_error_and_a_wrong_value_a_value_error(
 
 def test_decorating_a_non_callable_is_a_type_error() -> None:
     """The decorator says what it can decorate."""
-    with pytest.raises(TypeError, match="decorates a function, method or callable object"):
+    with pytest.raises(TypeError, match="decorates a function, method, class or callable object"):
         auto_capture_errors(42)  # type: ignore[call-overload]
 
 

@@ -250,9 +250,7 @@ def test_reload_instruments_the_new_functions(package: Package) -> None:
 def test_c_extensions_are_skipped() -> None:
     """A C extension module imports as usual and keeps its builtins."""
     candidates = ("_bz2", "_lzma", "mmap", "_curses", "_dbm", "audioop", "_json")
-    name = next(
-        n for n in candidates if n not in sys.modules and importlib.util.find_spec(n)
-    )
+    name = next(n for n in candidates if n not in sys.modules and importlib.util.find_spec(n))
     handle = instrument_modules(name)
     try:
         module = importlib.import_module(name)

@@ -1,0 +1,102 @@
+"""What decorating costs: ``@auto_capture_errors`` against a ``functools.wraps`` closure.
+
+Decorates fresh functions (each its own parameter names, as in a real module) with:
+
+* ``closure``: a hand-written ``functools.wraps`` closure with ``try/except``;
+* ``autocapture``: ``@auto_capture_errors`` (bare), on functions whose parameter names are
+  all distinct (the worst case: no two wrappers share a code object) and on functions with
+  the parameter names of a typical module (``self``, ``user_id``, ``session``...);
+* ``autocapture(tags=...)``: with options, validated per call of the decorator.
+
+Rounds are interleaved; the table shows the median time per decoration and its ratio to
+the closure's (target: at most 3x). Run: ``python benchmarks/bench_decoration.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import statistics
+import sys
+import time
+from typing import Any, Callable
+
+from autocapture import auto_capture_errors
+
+FUNCTIONS = 2_000
+ROUNDS = 9
+
+
+def closure(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            raise
+
+    return wrapper
+
+
+# Parameter names of a typical service module: they repeat from function to function.
+COMMON = ("order", "user_id", "session", "request", "amount", "key", "value", "db", "limit")
+
+
+def make_functions(count: int, start: int, *, distinct: bool = True) -> list[Callable[..., Any]]:
+    # distinct: every function has parameter names of its own (the worst case: no two
+    # wrappers share a code object); else names drawn from COMMON, as in real code.
+    namespace: dict[str, Any] = {}
+
+    def names(i: int) -> tuple[str, str, str]:
+        if distinct:
+            return f"item_{i}", f"count_{i}", f"flag_{i}"
+        picked = [COMMON[(i * k) % len(COMMON)] for k in (1, 2, 5)]
+        return picked[0], f"{picked[1]}_2", f"{picked[2]}_3"
+
+    source = "\n".join(
+        "def f{0}(self, {1}, {2}=1, *, {3}=False):\n    return {1}\n".format(i, *names(i))
+        for i in range(start, start + count)
+    )
+    exec(compile(source, "<bench>", "exec"), namespace)
+    return [namespace[f"f{i}"] for i in range(start, start + count)]
+
+
+def with_tags(func: Callable[..., Any]) -> Callable[..., Any]:
+    return auto_capture_errors(tags={"team": "billing"})(func)  # type: ignore[no-any-return]
+
+
+VARIANTS: dict[str, tuple[Callable[[Callable[..., Any]], Any], bool]] = {
+    "closure": (closure, True),
+    "autocapture, distinct names": (auto_capture_errors, True),
+    "autocapture, common names": (auto_capture_errors, False),
+    "autocapture(tags=...)": (with_tags, True),
+}
+
+
+def measure() -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    start = 0
+    for _ in range(ROUNDS):
+        for name, (decorate, distinct) in VARIANTS.items():
+            functions = make_functions(FUNCTIONS, start, distinct=distinct)
+            start += FUNCTIONS
+            began = time.perf_counter()
+            for func in functions:
+                decorate(func)
+            times[name].append((time.perf_counter() - began) / FUNCTIONS)
+    return times
+
+
+def main() -> int:
+    print(f"Python {sys.version.split()[0]}, {ROUNDS} rounds x {FUNCTIONS} fresh functions")
+    times = measure()
+    base = statistics.median(times["closure"])
+    print(f"  {'variant':<30} {'median us/decoration':>21} {'vs closure':>11}")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"  {name:<30} {median * 1e6:>21.2f} {median / base:>10.2f}x")
+    print("\nTarget: autocapture at most 3x the closure.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
