@@ -144,7 +144,7 @@ class _Plan:
             self._infer()
         except Exception as err:
             report_failure(f"inferring the context of {self.function}", err)
-            self.inference = infer(self.module, "")
+            self.inference: Inference = infer(self.module, "")
             self.generation = get_config().generation
 
     def _plan_arguments(self, func: Callable[..., Any]) -> inspect.Signature | None:
@@ -178,7 +178,7 @@ class _Plan:
         config = get_config()
         self.generation = config.generation
         # The whole qualname: a class name (``OpenRouterClient.make_request``) is a signal.
-        self.inference: Inference = infer(
+        self.inference = infer(
             self.module,
             self.qualname,
             config.rules,
@@ -569,7 +569,7 @@ def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
             return type(member)(decorate(inner, options, default))
         return member
     if type(member) is property:
-        accessors = [
+        accessors: list[Any] = [
             accessor
             if accessor is None
             or type(accessor) is not types.FunctionType
@@ -579,7 +579,8 @@ def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
         ]
         if all(new is old for new, old in zip(accessors, (member.fget, member.fset, member.fdel))):
             return member
-        return property(*accessors, member.__doc__)
+        fget, fset, fdel = accessors
+        return property(fget, fset, fdel, member.__doc__)
     return member
 
 

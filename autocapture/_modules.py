@@ -22,6 +22,7 @@ modules imported afterwards; functions already wrapped stay wrapped.
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.machinery
 import sys
 import threading
@@ -146,7 +147,7 @@ def instrument_modules(
         if _FINDER not in sys.meta_path:
             sys.meta_path.insert(0, _FINDER)
     for module in list(sys.modules.values()):
-        if isinstance(module, types.ModuleType) and handle.covers(_name_of(module)):
+        if handle.covers(_name_of(module)):
             try:
                 handle.instrument(module)
             except Exception as err:
@@ -234,7 +235,7 @@ class _Finder:
             find = getattr(finder, "find_spec", None)
             if find is None:
                 continue
-            spec = find(fullname, path, target)
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target)
             if spec is not None:
                 break
         else:
@@ -246,7 +247,7 @@ class _Finder:
             or isinstance(loader, importlib.machinery.ExtensionFileLoader)  # C: no functions
         ):
             return spec
-        spec.loader = _Loader(loader)  # type: ignore[assignment]
+        spec.loader = _Loader(loader)
         return spec
 
     @staticmethod
@@ -254,7 +255,7 @@ class _Finder:
         """Nothing cached here."""
 
 
-class _Loader:
+class _Loader(importlib.abc.Loader):
     """Runs the real loader, then instruments the module and puts the real loader back."""
 
     def __init__(self, loader: Any) -> None:
@@ -268,9 +269,9 @@ class _Loader:
     def exec_module(self, module: types.ModuleType) -> None:
         """Run the module's body, then wrap what it defined."""
         spec = module.__spec__
-        if spec is not None and spec.loader is self:
+        if spec is not None and spec.loader is not self._loader:
             spec.loader = self._loader
-        if getattr(module, "__loader__", None) is self:
+        if getattr(module, "__loader__", None) is not self._loader:
             module.__loader__ = self._loader
         self._loader.exec_module(module)
         handle = _handle_for(_name_of(module))

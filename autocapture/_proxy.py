@@ -20,7 +20,7 @@ from autocapture import _decorator
 __all__ = ["CaptureProxy"]
 
 
-class CaptureProxy(wrapt.FunctionWrapper):  # type: ignore[misc]
+class CaptureProxy(wrapt.FunctionWrapper):  # type: ignore[type-arg]
     """A ``wrapt.FunctionWrapper`` whose wrapper captures what the call raises."""
 
     @classmethod
@@ -31,7 +31,7 @@ class CaptureProxy(wrapt.FunctionWrapper):  # type: ignore[misc]
         kind = _decorator._kind(func)  # noqa: SLF001 - the decorator's own helper
         core = _decorator._generic(kind, plan, default, func)  # noqa: SLF001
         proxy = cls(func, _call(core, kind, plan, default, func))
-        proxy._self_options = (options, default)
+        proxy._self_options = (options, default)  # type: ignore[attr-defined]
         return proxy
 
     def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:

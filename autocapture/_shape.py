@@ -205,8 +205,8 @@ class Template:
             for i, c in enumerate(code.co_consts)
             if _rename(c, dict.fromkeys(placeholders, "")) != c
         )
-        free = tuple((name, self.constants.get(name)) for name in code.co_freevars)
-        shaped = (code, every, renamed, free)
+        closure: _Free = tuple((name, self.constants.get(name)) for name in code.co_freevars)
+        shaped = (code, every, renamed, closure)
         self._by_arity[cache_key] = shaped
         return shaped
 

@@ -56,7 +56,7 @@ def make_functions(count: int, start: int, *, distinct: bool = True) -> list[Cal
         "def f{0}(self, {1}, {2}=1, *, {3}=False):\n    return {1}\n".format(i, *names(i))
         for i in range(start, start + count)
     )
-    exec(compile(source, "<bench>", "exec"), namespace)
+    exec(compile(source, "<bench>", "exec"), namespace)  # noqa: S102 - generated functions
     return [namespace[f"f{i}"] for i in range(start, start + count)]
 
 

@@ -314,7 +314,7 @@ def test_disabled_configuration_instruments_nothing(package: Package) -> None:
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: instrument_modules(), ValueError, "at least one"),
+        (instrument_modules, ValueError, "at least one"),
         (lambda: instrument_modules(3), TypeError, "module names"),
         (lambda: instrument_modules("app..x"), ValueError, "not a module name"),
         (lambda: instrument_modules("autocapture"), ValueError, "autocapture itself"),

@@ -101,7 +101,7 @@ class Repository:
     calls: typing.ClassVar[list[int]] = []
 
     @auto_capture_errors
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - the descriptor under test
+    @functools.cache  # noqa: B019 - the descriptor under test
     def lookup(self, key: int) -> tuple[Repository, int]:
         Repository.calls.append(key)
         return self, key
@@ -120,7 +120,7 @@ def test_proxy_errors_of_bound_descriptors_are_captured(captured_errors: MemoryS
 
     class Broken:
         @auto_capture_errors
-        @functools.lru_cache(maxsize=None)  # noqa: B019
+        @functools.cache  # noqa: B019
         def fail(self, key: int) -> None:
             raise KeyError(key)
 
@@ -139,16 +139,16 @@ partial_add = auto_capture_errors(functools.partial(plain_add, 1))
 
 def test_functions_and_proxies_pickle_and_copy() -> None:
     """Decorated functions and wrapt-path results pickle and copy like the original (5)."""
-    assert pickle.loads(pickle.dumps(create)) is create
+    assert pickle.loads(pickle.dumps(create)) is create  # noqa: S301
     assert copy.copy(create) is create
-    restored = pickle.loads(pickle.dumps(partial_add))
+    restored = pickle.loads(pickle.dumps(partial_add))  # noqa: S301
     assert restored(2) == 3
     assert restored is not partial_add
     assert restored.__wrapped__.args == (1,)
     assert copy.copy(partial_add)(5) == 6
     assert copy.deepcopy(partial_add)(6) == 7
     builtin = auto_capture_errors(len)
-    assert pickle.loads(pickle.dumps(builtin))([1, 2]) == 2
+    assert pickle.loads(pickle.dumps(builtin))([1, 2]) == 2  # noqa: S301
 
 
 def test_a_propagating_exception_keeps_no_argument_alive() -> None:
@@ -158,15 +158,15 @@ def test_a_propagating_exception_keeps_no_argument_alive() -> None:
         pass
 
     class Context:
-        def __enter__(self) -> Context:
+        def __enter__(self) -> Context:  # noqa: PYI034
             return self
 
         @auto_capture_errors(ignore=ValueError)
-        def __exit__(self, *exc_info: Any) -> None:
+        def __exit__(self, *exc_info: object) -> None:
             # Re-raises the exception it was given, and takes care to hold no cycle
             # itself (as anyio does): only the wrapper's frame could hold one.
             try:
-                raise exc_info[1]
+                raise exc_info[1]  # type: ignore[misc]
             finally:
                 del exc_info
 
@@ -186,7 +186,7 @@ def test_a_propagating_exception_keeps_no_argument_alive() -> None:
     [ours] = [f for f in frames if f.f_code.co_filename.startswith("<autocapture ")]
     assert "resource" not in ours.f_locals  # only the function's own frame holds it
 
-    class Boom(ValueError):
+    class BoomError(ValueError):
         pass
 
     gc.collect()
@@ -194,7 +194,7 @@ def test_a_propagating_exception_keeps_no_argument_alive() -> None:
     try:
         try:
             with Context():
-                raise Boom("inner")
+                raise BoomError("inner")
         except ValueError as exc:
             error = weakref.ref(exc)
         assert error() is None  # freed by reference counting alone: no cycle
