@@ -46,7 +46,7 @@ def download() -> Path:
     root = CACHE / archives[0].name.removesuffix(".tar.gz")
     if not root.is_dir():
         with tarfile.open(archives[0]) as archive:
-            archive.extractall(CACHE, filter="data")  # noqa: S202 - an sdist from PyPI
+            archive.extractall(CACHE, filter="data")
     return root
 
 
@@ -57,31 +57,31 @@ class _Recorder(unittest.TextTestResult):
         super().__init__(*args, **kwargs)
         self.outcomes: dict[str, str] = {}
 
-    def addSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802 - unittest's API
+    def addSuccess(self, test: unittest.TestCase) -> None:
         super().addSuccess(test)
         self.outcomes.setdefault(test.id(), "passed")
 
-    def addFailure(self, test: unittest.TestCase, err: Any) -> None:  # noqa: N802
+    def addFailure(self, test: unittest.TestCase, err: Any) -> None:
         super().addFailure(test, err)
         self.outcomes[test.id()] = "failed"
 
-    def addError(self, test: unittest.TestCase, err: Any) -> None:  # noqa: N802
+    def addError(self, test: unittest.TestCase, err: Any) -> None:
         super().addError(test, err)
         self.outcomes[test.id()] = "error"
 
-    def addSkip(self, test: unittest.TestCase, reason: str) -> None:  # noqa: N802
+    def addSkip(self, test: unittest.TestCase, reason: str) -> None:
         super().addSkip(test, reason)
         self.outcomes[test.id()] = "skipped"
 
-    def addExpectedFailure(self, test: unittest.TestCase, err: Any) -> None:  # noqa: N802
+    def addExpectedFailure(self, test: unittest.TestCase, err: Any) -> None:
         super().addExpectedFailure(test, err)
         self.outcomes[test.id()] = "expected failure"
 
-    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:  # noqa: N802
+    def addUnexpectedSuccess(self, test: unittest.TestCase) -> None:
         super().addUnexpectedSuccess(test)
         self.outcomes[test.id()] = "unexpected success"
 
-    def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:  # noqa: N802
+    def addSubTest(self, test: Any, subtest: Any, err: Any) -> None:
         super().addSubTest(test, subtest, err)
         if err is not None:
             self.outcomes[test.id()] = "failed"
@@ -89,7 +89,7 @@ class _Recorder(unittest.TextTestResult):
 
 def child(mode: str, report: Path) -> int:
     """Run the suite in this interpreter (cwd: the sdist) and write the outcomes."""
-    sys.path.insert(0, os.getcwd())
+    sys.path.insert(0, str(Path.cwd()))
     instrumented: dict[str, Any] = {}
     if mode == "instrumented":
         import autocapture
@@ -126,7 +126,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         reports = {mode: Path(tmp) / f"{mode}.json" for mode in ("plain", "instrumented")}
         runs = {
-            mode: subprocess.Popen(  # noqa: S603 - this very script
+            mode: subprocess.Popen(
                 [sys.executable, __file__, "--child", mode, str(path)], cwd=root
             )
             for mode, path in reports.items()
@@ -156,7 +156,7 @@ def main() -> int:
         print(f"  DIFFERENT {test}: plain {before}, instrumented {after}")
     if differ or len(instrumented["outcomes"]) != len(plain["outcomes"]):
         return 1
-    if info["functions"] < 100 or f"{PACKAGE}.more" not in info["modules"]:  # noqa: PLR2004
+    if info["functions"] < 100 or f"{PACKAGE}.more" not in info["modules"]:
         print("foreign suite: the package was not instrumented")
         return 1
     return 0
