@@ -240,3 +240,25 @@ def test_a_sync_wrapper_over_a_sync_function_stays_a_plain_call(
     assert decorated(1, 2) == 3
     assert inspect.unwrap(decorated) is total
     assert captured_errors.events == []
+
+
+async def test_a_sync_wrapper_over_an_async_generator_function_is_captured(
+    captured_errors: MemorySink,
+) -> None:
+    """Under a functools.wraps sync decorator, an async generator's failure is captured."""
+
+    async def rows(limit: int) -> Any:
+        for n in range(limit):
+            yield n
+        raise LookupError("rows went away")
+
+    decorated = auto_capture_errors(sync_decorator(rows))
+    seen = []
+    with pytest.raises(LookupError):
+        async for n in decorated(2):
+            seen.append(n)
+    assert seen == [0, 1]
+    [event] = captured_errors.events
+    assert event.arguments == {"limit": 2}
+    failing = auto_capture_errors(reraise=False, default=-1)(sync_decorator(call_model))
+    assert await failing("openrouter", "gpt-4") == -1

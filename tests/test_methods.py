@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -219,3 +220,30 @@ def test_a_decorated_class_is_the_class_itself(captured_errors: MemorySink) -> N
     [event] = captured_errors.events
     assert event.tags["layer"] == "own"
     assert event.function.endswith("BillingService.own_options")
+
+
+def test_a_decorated_class_keeps_members_that_are_already_wrapped() -> None:
+    """Proxies, decorated classmethods and foreign descriptors are left as they are."""
+    from autocapture._decorator import is_decorated
+
+    proxy = auto_capture_errors(len)
+
+    class Holder:
+        size = proxy
+
+        @classmethod
+        @auto_capture_errors(tags={"own": "yes"})
+        def build(cls) -> None:
+            pass
+
+        @functools.cached_property
+        def lazy(self) -> int:
+            return 1
+
+    before = vars(Holder)["build"]
+    assert auto_capture_errors(Holder) is Holder
+    assert vars(Holder)["size"] is proxy
+    assert vars(Holder)["build"] is before
+    assert is_decorated(proxy)
+    assert is_decorated(before)
+    assert Holder().lazy == 1
