@@ -127,14 +127,15 @@ class Template:
         if found is not None:
             return found
         arity = (code.co_posonlyargcount, count - code.co_posonlyargcount, kwonly)
-        if not self.own_names().isdisjoint(names):
+        own = self._own if self._own is not None else self.own_names()
+        if not own.isdisjoint(names):
             arity, varargs, varkw, names = (0, 0, 0), True, True, ("args", "kwargs")
-        shaped = self._compiled(
-            arity,
-            varargs=bool(varargs),
-            varkw=bool(varkw),
-            coroutine=bool(flags & _ITERABLE_COROUTINE),
-        )
+        coroutine = bool(flags & _ITERABLE_COROUTINE)
+        shaped = self._by_arity.get((arity, bool(varargs), bool(varkw), coroutine))
+        if shaped is None:
+            shaped = self._compiled(
+                arity, varargs=bool(varargs), varkw=bool(varkw), coroutine=coroutine
+            )
         template, placeholders, renamed_consts, free = shaped
         changes: dict[str, Any] = {"co_varnames": names + template.co_varnames[len(names) :]}
         if renamed_consts:  # keyword-only names are constants of the call
