@@ -33,6 +33,7 @@ from autocapture._audit._model import (
     Handler,
     HandlerClass,
     LayerSummary,
+    ReachesAs,
     SentryInit,
     UnreadableFile,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Handler",
     "HandlerClass",
     "LayerSummary",
+    "ReachesAs",
     "SCHEMA_VERSION",
     "SentryInit",
     "UnreadableFile",
@@ -80,6 +82,7 @@ def audit(
     decorators: Iterable[str] = (),
     assume_logging_captured: Optional[bool] = None,
     assume_http_5xx_captured: Optional[bool] = None,
+    include_migrations: bool = False,
 ) -> AuditReport:
     """Audit the Python code base at ``path`` without importing or running it.
 
@@ -96,6 +99,8 @@ def audit(
             tracker; ``None`` reads it from ``sentry_sdk.init``.
         assume_http_5xx_captured: Force whether 5xx ``HTTPException``s reach the tracker;
             ``None`` reads it from ``sentry_sdk.init`` and the installed middleware.
+        include_migrations: Also audit database migration scripts (alembic revisions,
+            Django migrations), which are left out by default.
 
     Returns:
         The report.
@@ -112,5 +117,6 @@ def audit(
         decorators=(*_DEFAULT_DECORATORS, *decorators),
         assume_logging_captured=assume_logging_captured,
         assume_http_5xx_captured=assume_http_5xx_captured,
+        include_migrations=include_migrations,
     )
     return _run_audit(path, options)

@@ -13,10 +13,12 @@ import ast
 import gc
 import logging
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from autocapture._audit._files import discover
+from autocapture._audit._marks import fingerprint, ignore_comment, normalized
 from autocapture._audit._model import (
     GAP_KINDS,
     HANDLER_CLASSES,
@@ -37,15 +39,16 @@ from autocapture._audit._model import (
     UnreadableFile,
 )
 from autocapture._audit._options import AuditOptions
+from autocapture._audit._runtime import Runtime, background_verdict, build_runtime
+from autocapture._audit._syntax import is_migration, read_source
+from autocapture._audit._verdict import Context, GapDraft, judge
 from autocapture._audit._visitor import DEFAULT_FAILED_STATUS_CODES, visit_module
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from autocapture._audit._files import SourceFile
-    from autocapture._audit._visitor import HttpOutcome, ModuleFacts, RawBackground, RawHandler
-
-_REPARSE_ERRORS = (SyntaxError, ValueError, UnicodeError, LookupError, RecursionError, MemoryError)
+    from autocapture._audit._visitor import ModuleFacts
 
 
 def status_ranges(codes: Iterable[int]) -> list[tuple[int, int]]:
@@ -180,286 +183,124 @@ def _http_assumption(
     return Assumption(value=value, source=source, reason=reason), codes
 
 
-def _reach(  # noqa: PLR0911 - one return per way of reaching the tracker
-    raw: RawHandler,
-    klass: HandlerClass,
-    http: Optional[HttpOutcome],
-    assumptions: Assumptions,
-) -> Optional[str]:
-    """Decide how the caught error reaches the tracker, if it does.
+def _locate(
+    source: SourceFile,
+    data: bytes,
+    drafts: list[tuple[Optional[str], GapDraft]],
+) -> list[Gap]:
+    """Turn gap drafts into gaps: fingerprint each, and honour ``ignore`` comments.
 
     Args:
-        raw: The handler's facts.
-        klass: Its class.
-        http: The HTTP outcome behind an ``http_*`` class.
-        assumptions: The audit's assumptions.
+        source: The file.
+        data: Its bytes.
+        drafts: ``(enclosing function, draft)`` pairs.
 
     Returns:
-        How it reaches the tracker, or ``None``.
+        The gaps (accepted ones carry the comment's reason in ``accepted``).
     """
-    if klass == "captured":
-        return "explicit capture"
-    if klass == "reraise":
-        if raw.in_decorated:
-            return "re-raised into @auto_capture_errors"
-        return "re-raised to the caller"
-    if klass == "http_5xx" and http is not None and http.raised:
-        if raw.in_decorated:
-            return "5xx HTTP error raised through @auto_capture_errors"
-        reported = http.status is None or http.status in assumptions.http_5xx_status_codes
-        if assumptions.http_5xx_captured.value and reported:
-            return "5xx HTTP error reported by the integration or middleware"
-    if (
-        raw.log_exc_level is not None
-        and assumptions.logging_captured.value
-        and raw.log_exc_level >= assumptions.logging_event_level
-    ):
-        return "logged with traceback (logging integration)"
-    return None
-
-
-def _caught(raw: RawHandler) -> str:
-    """Spell the handler's except clause.
-
-    Args:
-        raw: The handler's facts.
-
-    Returns:
-        ``bare except`` or ``except Exception``.
-    """
-    return raw.caught if raw.caught == "bare except" else f"except {raw.caught}"
-
-
-def _handler_gap(
-    raw: RawHandler,
-    klass: HandlerClass,
-    http: Optional[HttpOutcome],
-    assumptions: Assumptions,
-) -> tuple[GapKind, Severity, str]:
-    """Describe why a counted handler's error does not reach the tracker.
-
-    Args:
-        raw: The handler's facts.
-        klass: Its class (never ``captured`` nor ``reraise``, which always reach).
-        http: The HTTP outcome behind an ``http_*`` class.
-        assumptions: The audit's assumptions.
-
-    Returns:
-        The gap's kind, severity and detail.
-    """
-    caught = _caught(raw)
-    if klass == "http_5xx" and http is not None:
-        status = http.status if http.status is not None else "5xx"
-        if not http.raised:
-            return (
-                "http_5xx",
-                "high",
-                f"{caught} returns a {status} {http.text}: no exception reaches the tracker",
+    if not drafts:
+        return []
+    lines = data.decode("utf-8", "replace").splitlines()
+    seen: dict[tuple[Optional[str], str, str], int] = {}
+    gaps: list[Gap] = []
+    for function, draft in drafts:
+        text = normalized(lines, draft.start, draft.end)
+        key = (function, draft.kind, text)
+        nth = seen.get(key, 0)
+        seen[key] = nth + 1
+        gaps.append(
+            Gap(
+                path=source.rel,
+                line=draft.line,
+                kind=draft.kind,
+                severity=draft.severity,
+                detail=draft.detail,
+                fix=draft.fix,
+                function=function,
+                fingerprint=fingerprint(source.rel, function, draft.kind, text, nth),
+                accepted=ignore_comment(lines, draft.line, draft.kind),
             )
-        if not assumptions.http_5xx_captured.value:
-            why = "5xx HTTP errors are not reported (see assumptions)"
-        else:
-            why = f"{status} is not in failed_request_status_codes"
-        return "http_5xx", "high", f"{caught} converted to HTTP {status}: {why}"
-    if klass == "http_4xx" and http is not None:
-        detail = (
-            f"{caught} converted to HTTP {http.status}: unexpected errors become client "
-            "errors, which are never reported"
         )
-        return "http_4xx", "medium", detail
-    if klass == "logged":
-        calls = ", ".join(sorted(set(raw.log_exc_calls)))
-        if not assumptions.logging_captured.value:
-            why = "log records do not become events (see assumptions)"
-        else:
-            level = logging.getLevelName(raw.log_exc_level or logging.NOTSET)
-            event = logging.getLevelName(assumptions.logging_event_level)
-            why = f"{level} is below the event level {event}"
-        return "logged", "medium", f"{caught} only logged ({calls}): {why}"
-    parts = list(dict.fromkeys(raw.actions))
-    if raw.log_plain_calls:
-        parts.append(", ".join(sorted(set(raw.log_plain_calls))) + " without traceback")
-    if raw.log_exc_calls:
-        parts.append(", ".join(sorted(set(raw.log_exc_calls))))
-    doing = "; ".join(parts) or "execution goes on after the handler"
-    return "swallowed", "high" if raw.broad else "medium", f"{caught} swallows the error ({doing})"
+    return gaps
 
 
-def _build_handlers(
-    source: SourceFile, facts: ModuleFacts, assumptions: Assumptions
-) -> tuple[list[Handler], list[Gap]]:
-    """Classify one module's handlers and list their gaps.
+def _module_gaps(
+    source: SourceFile, facts: ModuleFacts, data: bytes, context: Context, runtime: Runtime
+) -> tuple[list[Handler], list[BackgroundStart], list[Gap]]:
+    """Judge one module's handlers and background starts.
 
     Args:
         source: The file.
         facts: Its facts.
-        assumptions: The audit's assumptions.
+        data: Its bytes.
+        context: What the code base tells its handlers.
+        runtime: What is captured at run time.
 
     Returns:
-        The handlers and their gaps.
+        The handlers, the background starts and the gaps.
     """
     handlers: list[Handler] = []
-    gaps: list[Gap] = []
+    drafts: list[tuple[Optional[str], GapDraft]] = []
     for raw in facts.handlers:
-        klass, http = raw.classify()
-        reached_by = _reach(raw, klass, http, assumptions)
-        # Intentional client errors and control-flow exceptions are never tracked by design.
-        counted = not raw.control_flow and not (klass == "http_4xx" and not raw.broad)
-        handlers.append(
-            Handler(
-                path=source.rel,
-                line=raw.line,
-                layer=source.layer,
-                handler_class=klass,
-                caught=raw.caught,
-                function=raw.function,
-                status=http.status if http is not None else None,
-                counted=counted,
-                reaches=reached_by is not None,
-                reached_by=reached_by,
-            )
-        )
-        if counted and reached_by is None:
-            kind, severity, detail = _handler_gap(raw, klass, http, assumptions)
-            gaps.append(Gap(source.rel, raw.line, kind, severity, detail))
-        gaps.extend(
-            Gap(source.rel, line, "chain_lost", "low", detail) for line, detail in raw.chain_lost
-        )
-    return handlers, gaps
-
-
-def _function_index(parsed: list[tuple[SourceFile, ModuleFacts]]) -> dict[str, bool]:
-    """Map every function of the code base (``module.qualname``) to whether it is decorated.
-
-    Args:
-        parsed: Every parsed module.
-
-    Returns:
-        The index.
-    """
-    index: dict[str, bool] = {}
-    for _, facts in parsed:
-        prefix = f"{facts.module}." if facts.module else ""
-        for name in facts.functions:
-            index[prefix + name] = name in facts.decorated
-    return index
-
-
-def _lookup(qualified: str, index: dict[str, bool]) -> Optional[tuple[str, bool]]:
-    """Find an imported function in the index, allowing for a different import root.
-
-    Args:
-        qualified: The import's dotted name (``src.services.jobs.send``).
-        index: The function index.
-
-    Returns:
-        The matching name and whether it is decorated, or ``None``.
-    """
-    parts = qualified.split(".")
-    # Keep at least module + function: a bare function name is too ambiguous to match.
-    for start in range(len(parts) - 1):
-        candidate = ".".join(parts[start:])
-        if candidate in index:
-            return candidate, index[candidate]
-    return None
-
-
-def _build_background(
-    source: SourceFile, facts: ModuleFacts, index: dict[str, bool]
-) -> tuple[list[BackgroundStart], list[Gap]]:
-    """Resolve one module's background starts and list those whose errors are not captured.
-
-    Args:
-        source: The file.
-        facts: Its facts.
-        index: The function index of the whole code base.
-
-    Returns:
-        The starts and their gaps.
-    """
+        handler, more = judge(raw, source.rel, source.layer, context)
+        handlers.append(handler)
+        drafts.extend((raw.function, d) for d in more)
     starts: list[BackgroundStart] = []
-    gaps: list[Gap] = []
-    for raw in facts.background:
-        captured, reason = _background_verdict(raw, facts, index)
+    for raw_start in facts.background:
+        captured, reason = background_verdict(raw_start, facts, runtime)
         starts.append(
             BackgroundStart(
-                source.rel, raw.line, source.layer, raw.call, raw.target, captured, reason
+                source.rel, raw_start.line, source.layer, raw_start.call, raw_start.target,
+                captured, reason,
             )
-        )
+        )  # fmt: skip
         if not captured:
             # Request background tasks and threads may still reach an integration.
-            soft = raw.call.endswith("add_task") or raw.call.startswith("threading.")
-            gaps.append(
-                Gap(
-                    source.rel,
-                    raw.line,
-                    "background",
-                    "medium" if soft else "high",
-                    f"{raw.call}({raw.target or '...'}) without capture: {reason}",
+            call = raw_start.call
+            soft = call.endswith("add_task") or call.startswith("threading.")
+            target = raw_start.target or "the target"
+            drafts.append(
+                (
+                    None,
+                    GapDraft(
+                        raw_start.line,
+                        "background",
+                        "medium" if soft else "high",
+                        f"{call}({raw_start.target or '...'}) without capture: {reason}",
+                        f"decorate {target} with @auto_capture_errors, or start it through "
+                        "autocapture.tasks",
+                        raw_start.line,
+                        raw_start.line,
+                    ),
                 )
             )
-    return starts, gaps
+    gaps = _locate(source, data, drafts)
+    accepted = {(g.line, g.kind): g.accepted for g in gaps if g.accepted}
+    if accepted:
+        # An accepted gap's handler is not counted: the team has said why it is fine.
+        handlers = [
+            replace(h, counted=False, accepted=accepted[h.line, k])
+            if h.counted and (k := _kind_at(gaps, h.line)) and (h.line, k) in accepted
+            else h
+            for h in handlers
+        ]
+    return handlers, starts, gaps
 
 
-def _background_verdict(  # noqa: PLR0911 - one return per verdict
-    raw: RawBackground, facts: ModuleFacts, index: dict[str, bool]
-) -> tuple[bool, str]:
-    """Decide whether the failures of one background start are captured.
-
-    Args:
-        raw: The start.
-        facts: Its module's facts.
-        index: The function index of the whole code base.
-
-    Returns:
-        Whether they are, and why.
-    """
-    if raw.via is not None:
-        return True, raw.via
-    decorated = "decorated with @auto_capture_errors"
-    if raw.local_key is not None:
-        if raw.local_key in facts.functions:
-            if raw.local_key in facts.decorated:
-                return True, f"target {decorated}"
-            return False, f"{raw.target} is not {decorated}"
-        return False, f"{raw.target} is not a function of this module"
-    if raw.qualified is not None:
-        found = _lookup(raw.qualified, index)
-        if found is None:
-            return False, f"{raw.qualified} is outside the audited code"
-        name, is_decorated = found
-        if is_decorated:
-            return True, f"target {name} {decorated}"
-        return False, f"{name} is not {decorated}"
-    return False, "the target could not be resolved"
-
-
-def _read(source: SourceFile) -> tuple[Optional[ast.Module], bytes, Optional[UnreadableFile]]:
-    """Read and parse one file; a failure is recorded, never raised.
+def _kind_at(gaps: list[Gap], line: int) -> Optional[str]:
+    """Find the handler gap (not a chain_lost or log_reraise note) on a line.
 
     Args:
-        source: The file.
+        gaps: The module's gaps.
+        line: A handler's line.
 
     Returns:
-        The tree (or ``None``), the bytes, and the failure (or ``None``).
+        The kind, or ``None``.
     """
-    try:
-        data = Path(source.path).read_bytes()
-    except OSError as exc:
-        why = exc.strerror or str(exc)
-        return None, b"", UnreadableFile(source.rel, 0, f"{type(exc).__name__}: {why}")
-    try:
-        # Bytes, not text: the parser honours coding cookies and the BOM by itself.
-        return ast.parse(data, filename=source.rel), data, None
-    except SyntaxError as exc:
-        message = (exc.msg or "invalid syntax").splitlines()[0]
-        return None, data, UnreadableFile(source.rel, exc.lineno or 0, f"SyntaxError: {message}")
-    except _REPARSE_ERRORS as exc:
-        message = (str(exc) or type(exc).__name__).splitlines()[0]
-        # Before Python 3.12 the parser rejects NUL bytes with a ValueError; call it what
-        # newer versions call it, so the report does not depend on the interpreter.
-        kind = "SyntaxError" if isinstance(exc, ValueError) else type(exc).__name__
-        return None, data, UnreadableFile(source.rel, 0, f"{kind}: {message}")
+    return next(
+        (g.kind for g in gaps if g.line == line and g.kind not in {"chain_lost", "log_reraise"}),
+        None,
+    )
 
 
 def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
@@ -478,8 +319,10 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
     options = options or AuditOptions()
     if not Path(path).exists():
         raise FileNotFoundError(path)
-    sources = discover(path, options)
-    parsed: list[tuple[SourceFile, ModuleFacts]] = []
+    found = discover(path, options)
+    sources: list[SourceFile] = []
+    migrations: list[str] = []
+    parsed: list[tuple[SourceFile, ModuleFacts, bytes]] = []
     unreadable: list[UnreadableFile] = []
     gc_was_enabled = gc.isenabled()
     # Syntax trees hold no reference cycles, and neither do the facts: reference counting
@@ -490,8 +333,12 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
             # Invalid escape sequences and the like warn while parsing: not the audit's
             # business.
             warnings.simplefilter("ignore")
-            for source in sources:
-                tree, data, failure = _read(source)
+            for source in found:
+                tree, data, failure = read_source(source)
+                if not options.include_migrations and is_migration(data):
+                    migrations.append(source.rel)
+                    continue
+                sources.append(source)
                 if tree is None:
                     unreadable.append(failure or UnreadableFile(source.rel, 0, "unreadable"))
                     continue
@@ -500,7 +347,7 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
                 except RecursionError:
                     unreadable.append(UnreadableFile(source.rel, 0, "RecursionError: too deep"))
                     continue
-                parsed.append((source, facts))
+                parsed.append((source, facts, data))
                 del tree
     finally:
         if gc_was_enabled:
@@ -510,12 +357,12 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
             s.rel, i.line, i.default_integrations, i.logging_event_level,
             i.failed_request_status_codes,
         )
-        for s, f in parsed
+        for s, f, _ in parsed
         for i in f.inits
     ]  # fmt: skip
     middleware = [
         CaptureMiddleware(s.rel, m.line, m.name, m.captures_http_5xx)
-        for s, f in parsed
+        for s, f, _ in parsed
         for m in f.middleware
     ]
     logging_assumption, level = _logging_assumption(inits, options)
@@ -534,19 +381,29 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
         sentry_inits=tuple(inits),
         middleware=tuple(middleware),
     )
-    index = _function_index(parsed)
+    runtime = build_runtime([f for _, f, _ in parsed], logging_assumption.value)
     handlers: list[Handler] = []
     background: list[BackgroundStart] = []
     gaps: list[Gap] = [
-        Gap(u.path, u.line, "unreadable", "medium", f"not audited: {u.error}") for u in unreadable
-    ]
-    for source, facts in parsed:
-        more_handlers, handler_gaps = _build_handlers(source, facts, assumptions)
-        more_starts, start_gaps = _build_background(source, facts, index)
+        Gap(
+            u.path, u.line, "unreadable", "medium", f"not audited: {u.error}",
+            fix="run the audit on the Python the code needs"
+            if "needs Python" in u.error
+            else "fix the file so that it parses",
+            fingerprint=fingerprint(u.path, None, "unreadable", "", 0),
+        )
+        for u in unreadable
+    ]  # fmt: skip
+    for source, facts, data in parsed:
+        context = Context(assumptions, runtime.mapped, facts.module in runtime.instrumented_modules)
+        if context.instrumented:
+            facts.has_capture = True
+        more_handlers, more_starts, more_gaps = _module_gaps(
+            source, facts, data, context, runtime
+        )
         handlers.extend(more_handlers)
         background.extend(more_starts)
-        gaps.extend(handler_gaps)
-        gaps.extend(start_gaps)
+        gaps.extend(more_gaps)
     severity_rank = {s: i for i, s in enumerate(SEVERITIES)}
     kind_rank = {k: i for i, k in enumerate(GAP_KINDS)}
     gaps.sort(key=lambda g: (severity_rank[g.severity], kind_rank[g.kind], g.path, g.line))
@@ -556,15 +413,17 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
         handlers=tuple(sorted(handlers, key=lambda h: (h.path, h.line))),
         background=tuple(background),
         unreadable=tuple(unreadable),
-        gaps=tuple(gaps),
+        gaps=tuple(g for g in gaps if g.accepted is None),
         assumptions=assumptions,
+        accepted=tuple(g for g in gaps if g.accepted is not None),
+        migrations=tuple(migrations),
     )
 
 
 def _layers(
     options: AuditOptions,
     sources: list[SourceFile],
-    parsed: list[tuple[SourceFile, ModuleFacts]],
+    parsed: list[tuple[SourceFile, ModuleFacts, bytes]],
     unreadable: list[UnreadableFile],
     handlers: list[Handler],
 ) -> tuple[LayerSummary, ...]:
@@ -592,7 +451,7 @@ def _layers(
     layer_of = {s.rel: s.layer for s in sources}
     for source in sources:
         files[source.layer] += 1
-    for source, facts in parsed:
+    for source, facts, _ in parsed:
         with_capture[source.layer] += facts.has_capture
     for failure in unreadable:
         broken[layer_of[failure.path]] += 1

@@ -32,8 +32,10 @@ GapKind = Literal[
     "http_5xx",
     "background",
     "logged",
+    "message",
     "http_4xx",
     "unreadable",
+    "log_reraise",
     "chain_lost",
 ]
 """The kinds of gap: the handler classes that lose errors, plus three of their own."""
@@ -43,8 +45,10 @@ GAP_KINDS: tuple[GapKind, ...] = (
     "http_5xx",
     "background",
     "logged",
+    "message",
     "http_4xx",
     "unreadable",
+    "log_reraise",
     "chain_lost",
 )
 """Every gap kind, worst first (the order gaps of one severity are listed in)."""
@@ -54,6 +58,9 @@ Severity = Literal["high", "medium", "low"]
 
 SEVERITIES: tuple[Severity, ...] = ("high", "medium", "low")
 """Every severity, worst first."""
+
+ReachesAs = Literal["exception", "message"]
+"""How a handler's error reaches the tracker: an event with the traceback, or a message."""
 
 AssumptionSource = Literal["flag", "detected", "default"]
 """Where an assumption comes from: a command-line flag, the code base, or the SDK defaults."""
@@ -83,6 +90,13 @@ class Handler:
     """Whether the caught error reaches the tracker, given the assumptions."""
     reached_by: Optional[str]
     """How it reaches the tracker (``"explicit capture"``, ``"re-raised"``...), if it does."""
+    reaches_as: Optional[ReachesAs] = None
+    """``"exception"`` (an event with the traceback), ``"message"`` (a message event
+    without it: logged without ``exc_info``) or ``None`` (never); only ``"exception"``
+    makes ``reaches`` true."""
+    accepted: Optional[str] = None
+    """The reason of an ``# autocapture: ignore[KIND] reason`` comment that accepts the
+    handler's gap; an accepted handler is not counted."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +113,16 @@ class Gap:
     """How likely the gap hides a real, untracked error."""
     detail: str
     """One sentence saying what happens to the error."""
+    fix: str = ""
+    """A suggested fix, in one sentence (``add exc_info=True``, ``raise ... from e``...)."""
+    function: Optional[str] = None
+    """Qualified name of the enclosing function, ``None`` at module level."""
+    fingerprint: str = ""
+    """A stable identity that survives line moves: a hash of the path, the enclosing
+    function, the kind and the whitespace-normalised source of the handler (or call)."""
+    accepted: Optional[str] = None
+    """The reason given by an ``# autocapture: ignore[KIND] reason`` comment, if any;
+    accepted gaps are in ``AuditReport.accepted``, not in ``AuditReport.gaps``."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +266,10 @@ class AuditReport:
     """Every gap, worst first."""
     assumptions: Assumptions
     """What the verdicts assume about the tracker's setup."""
+    accepted: tuple[Gap, ...] = ()
+    """Gaps accepted by an ``# autocapture: ignore[KIND] reason`` comment, worst first."""
+    migrations: tuple[str, ...] = ()
+    """Database migration scripts left out (alembic revisions, Django migrations), by path."""
 
     @property
     def files(self) -> int:

@@ -10,11 +10,23 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 DEFAULT_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("routes", ("routes", "api", "endpoints", "views", "routers")),
-    ("services", ("services",)),
-    ("db", ("db", "database", "repositories", "repository", "dao", "crud")),
-    ("tasks", ("tasks", "workers", "jobs", "background")),
-)
+    (
+        "routes",
+        ("routes", "route", "api", "apis", "endpoints", "endpoint", "views", "view",
+         "routers", "router", "controllers", "controller"),
+    ),
+    ("services", ("services", "service")),
+    (
+        "db",
+        ("db", "database", "databases", "repositories", "repository", "repos", "repo",
+         "dao", "crud", "models", "model"),
+    ),
+    (
+        "tasks",
+        ("tasks", "task", "workers", "worker", "jobs", "job", "background", "scheduled",
+         "scheduler", "cron"),
+    ),
+)  # fmt: skip
 """Layer names and the folder names that put a file in them; everything else is ``other``."""
 
 OTHER_LAYER = "other"
@@ -71,6 +83,8 @@ class AuditOptions:
     """Force whether logged-with-traceback errors reach the tracker; ``None`` detects it."""
     assume_http_5xx_captured: Optional[bool] = None
     """Force whether 5xx ``HTTPException``s reach the tracker; ``None`` detects it."""
+    include_migrations: bool = False
+    """Also audit database migration scripts (alembic revisions, Django migrations)."""
     folder_layers: dict[str, str] = field(init=False, repr=False, compare=False)
     """Folder name (lower case) -> layer, derived from ``layers``."""
 

@@ -12,12 +12,12 @@ import textwrap
 from typing import TYPE_CHECKING, Any
 
 from autocapture._audit._engine import format_statuses, status_ranges
-from autocapture._audit._model import HANDLER_CLASSES
+from autocapture._audit._model import GAP_KINDS, HANDLER_CLASSES, SEVERITIES
 
 if TYPE_CHECKING:
-    from autocapture._audit._model import Assumption, AuditReport, LayerSummary
+    from autocapture._audit._model import Assumption, AuditReport, Gap, LayerSummary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """The version of the JSON document ``render_json`` prints."""
 
 _WIDTH = 80
@@ -66,8 +66,30 @@ def _layer_dict(layer: LayerSummary) -> dict[str, Any]:
     }
 
 
+def gap_to_dict(gap: Gap) -> dict[str, Any]:
+    """Turn a gap into JSON.
+
+    Args:
+        gap: The gap.
+
+    Returns:
+        The gap's JSON object.
+    """
+    return {
+        "path": gap.path,
+        "line": gap.line,
+        "kind": gap.kind,
+        "severity": gap.severity,
+        "detail": gap.detail,
+        "fix": gap.fix,
+        "function": gap.function,
+        "fingerprint": gap.fingerprint,
+        "accepted": gap.accepted,
+    }
+
+
 def report_to_dict(report: AuditReport) -> dict[str, Any]:
-    """Turn a report into the JSON document of schema version 1.
+    """Turn a report into the JSON document of schema version 2.
 
     Args:
         report: The report.
@@ -130,6 +152,8 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
                 "counted": h.counted,
                 "reaches": h.reaches,
                 "reached_by": h.reached_by,
+                "reaches_as": h.reaches_as,
+                "accepted": h.accepted,
             }
             for h in report.handlers
         ],
@@ -148,21 +172,14 @@ def report_to_dict(report: AuditReport) -> dict[str, Any]:
         "unreadable": [
             {"path": u.path, "line": u.line, "error": u.error} for u in report.unreadable
         ],
-        "gaps": [
-            {
-                "path": g.path,
-                "line": g.line,
-                "kind": g.kind,
-                "severity": g.severity,
-                "detail": g.detail,
-            }
-            for g in report.gaps
-        ],
+        "gaps": [gap_to_dict(g) for g in report.gaps],
+        "accepted": [gap_to_dict(g) for g in report.accepted],
+        "migrations": list(report.migrations),
     }
 
 
 def render_json(report: AuditReport) -> str:
-    """Render a report as the JSON document of schema version 1.
+    """Render a report as the JSON document of schema version 2.
 
     Args:
         report: The report.
@@ -285,7 +302,22 @@ def render_text(report: AuditReport) -> str:
         hanging="  ",
     )
     if report.unreadable:
-        lines.append(f"Unreadable files: {len(report.unreadable)} (listed in the gaps).")
+        lines += _wrap(
+            f"Unreadable files: {len(report.unreadable)} (listed in the gaps; they fail "
+            "--fail-under).",
+            hanging="  ",
+        )
+    if report.migrations:
+        lines += _wrap(
+            f"Migration scripts left out: {len(report.migrations)} (--include-migrations "
+            "reads them).",
+            hanging="  ",
+        )
+    if report.accepted:
+        lines += _wrap(
+            f"Accepted by '# autocapture: ignore' comments: {_count(len(report.accepted), 'gap')}.",
+            hanging="  ",
+        )
     a = report.assumptions
     level = logging.getLevelName(a.logging_event_level)
     statuses = format_statuses(a.http_5xx_status_codes)
@@ -293,7 +325,12 @@ def render_text(report: AuditReport) -> str:
     for label, assumption in (
         ("re-raised errors reach the tracker", a.reraise_reaches),
         (f"errors logged with traceback at {level}+ reach the tracker", a.logging_captured),
-        (f"HTTP {statuses} errors raised in the app reach the tracker", a.http_5xx_captured),
+        (
+            f"HTTP {statuses} errors raised in the app reach the tracker"
+            if a.http_5xx_status_codes
+            else "5xx HTTP errors raised in the app reach the tracker",
+            a.http_5xx_captured,
+        ),
     ):
         answer = "yes" if assumption.value else "no"
         lines += _wrap(f"- {label}: {answer} ({assumption.source}): {assumption.reason}.", "  ")
@@ -319,9 +356,44 @@ def render_text(report: AuditReport) -> str:
         lines += _wrap(
             f"- {middleware.name} at {middleware.path}:{middleware.line} captures {what}.", "  "
         )
-    lines += ["", f"Gaps ({len(report.gaps)}, worst first):"]
-    if not report.gaps:
-        lines.append("  none")
-    for gap in report.gaps:
-        lines += _wrap(f"{gap.path}:{gap.line}: {gap.kind}: {gap.detail}")
+    lines += ["", *_gap_lines(report)]
     return "\n".join(lines)
+
+
+def _gap_lines(report: AuditReport) -> list[str]:
+    """Lay out the gaps: a summary per kind, then by file (worst first), each with a fix.
+
+    Args:
+        report: The report.
+
+    Returns:
+        The lines.
+    """
+    gaps = report.gaps
+    lines = [f"Gaps ({len(gaps)}, worst first):"]
+    if not gaps:
+        lines.append("  none")
+        return lines
+    for kind in GAP_KINDS:
+        of_kind = [g for g in gaps if g.kind == kind]
+        if of_kind:
+            split = ", ".join(
+                f"{n} {s}" for s in SEVERITIES if (n := sum(g.severity == s for g in of_kind))
+            )
+            lines.append(f"  {kind:<12} {len(of_kind):>5}  ({split})")
+    rank = {s: i for i, s in enumerate(SEVERITIES)}
+    by_file: dict[str, list[Gap]] = {}
+    for gap in gaps:  # already worst first
+        by_file.setdefault(gap.path, []).append(gap)
+    order = sorted(by_file, key=lambda p: (rank[by_file[p][0].severity], -len(by_file[p]), p))
+    for path in order:
+        found = by_file[path]
+        kinds = ", ".join(
+            f"{n} {k}" for k in GAP_KINDS if (n := sum(g.kind == k for g in found))
+        )
+        lines.append("")
+        lines += _wrap(f"{path}: {_count(len(found), 'gap')} ({kinds})", hanging="  ")
+        for gap in found:
+            lines += _wrap(f"{gap.path}:{gap.line}: {gap.kind}: {gap.detail}", "  ")
+            lines += _wrap(f"fix: {gap.fix}", "      ", "  ")
+    return lines

@@ -1,13 +1,17 @@
-"""SARIF 2.1.0 rendering of the audit's gaps, for code-scanning UIs.
+"""SARIF 2.1.0 rendering of the audit's gaps, ready for GitHub code scanning.
 
-One rule per gap kind; one result per gap, located at ``path:line`` relative to the
-audited root (``uriBaseId`` ``%SRCROOT%``). Severities map to SARIF levels: high ->
-``error``, medium -> ``warning``, low -> ``note``.
+One rule per gap kind, with help text; one result per gap, located at ``path:line``
+relative to the repository root (``uriBaseId`` ``%SRCROOT%``), with the gap's
+fingerprint in ``partialFingerprints`` so that alerts follow code that moves, and its
+suggested fix in the message. Severities map to SARIF levels: high -> ``error``,
+medium -> ``warning``, low -> ``note``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from autocapture._audit._model import GAP_KINDS
@@ -19,6 +23,9 @@ SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 """The ``$schema`` the log declares."""
 
 _INFORMATION_URI = "https://github.com/autocapture/autocapture/blob/main/docs/audit.md"
+
+FINGERPRINT_KEY = "autocaptureGap/v1"
+"""The ``partialFingerprints`` key of a result (see ``Gap.fingerprint``)."""
 
 _LEVELS: dict[Severity, str] = {"high": "error", "medium": "warning", "low": "note"}
 
@@ -55,6 +62,14 @@ _RULES: dict[GapKind, tuple[str, str, str]] = {
             "or not at that level."
         ),
     ),
+    "message": (
+        "LoggedWithoutTraceback",
+        "An error is logged without its traceback: the tracker gets a message only.",
+        (
+            "The handler logs the error at an event level without exc_info, so the logging "
+            "integration sends a message event without the traceback or the exception type."
+        ),
+    ),
     "http_4xx": (
         "BroadErrorBecomesClientError",
         "Any error is converted to a 4xx client error.",
@@ -67,6 +82,15 @@ _RULES: dict[GapKind, tuple[str, str, str]] = {
         "FileNotAudited",
         "A file could not be read or parsed.",
         "The file does not decode or parse, so its handlers were not audited.",
+    ),
+    "log_reraise": (
+        "LoggedAndReraised",
+        "An error is logged and re-raised: reported twice, or thin first.",
+        (
+            "The handler logs the error at an event level and re-raises it; the logging "
+            "event can arrive first, without the request's context, or the error is "
+            "reported twice."
+        ),
     ),
     "chain_lost": (
         "CauseChainLost",
@@ -93,11 +117,55 @@ def _tool_version() -> Optional[str]:
         return None
 
 
-def report_to_sarif(report: AuditReport) -> dict[str, Any]:
+def git_root(path: str) -> Optional[str]:
+    """Find the repository that holds a path (a folder with ``.git``, file or folder).
+
+    Args:
+        path: A file or folder.
+
+    Returns:
+        The repository root, or ``None`` outside a repository.
+    """
+    here = Path(path).resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return str(folder)
+    return None
+
+
+def uri_prefix(audited: str, root: Optional[str]) -> str:
+    """Spell the audited folder relative to the SARIF root, as a URI prefix.
+
+    Args:
+        audited: The audited path, as given.
+        root: The folder result paths are relative to; ``None``: the audited folder.
+
+    Returns:
+        ``""`` or ``"services/api/"``.
+
+    Raises:
+        ValueError: When the audited path is not inside ``root``.
+    """
+    base = Path(audited).resolve()
+    if base.is_file():
+        base = base.parent
+    if root is None:
+        return ""
+    relative = os.path.relpath(base, Path(root).resolve())
+    if relative == ".":
+        return ""
+    if relative.startswith(".."):
+        raise ValueError(f"{audited!r} is not inside the SARIF root {root!r}")
+    return relative.replace(os.sep, "/") + "/"
+
+
+def report_to_sarif(report: AuditReport, prefix: str = "") -> dict[str, Any]:
     """Turn a report into a SARIF 2.1.0 log.
 
     Args:
         report: The report.
+        prefix: What to put before each report path to make it relative to the
+            repository root (see :func:`uri_prefix`).
 
     Returns:
         A JSON-compatible dict that validates against the SARIF 2.1.0 schema.
@@ -112,6 +180,11 @@ def report_to_sarif(report: AuditReport) -> dict[str, Any]:
                 "name": _RULES[kind][0],
                 "shortDescription": {"text": _RULES[kind][1]},
                 "fullDescription": {"text": _RULES[kind][2]},
+                "help": {
+                    "text": f"{_RULES[kind][2]} See docs/audit.md, Gaps ({kind}).",
+                    "markdown": f"{_RULES[kind][2]}\n\nSee [docs/audit.md]"
+                    f"({_INFORMATION_URI}#gaps), kind `{kind}`.",
+                },
                 "defaultConfiguration": {"level": "warning"},
             }
             for kind in GAP_KINDS
@@ -123,7 +196,7 @@ def report_to_sarif(report: AuditReport) -> dict[str, Any]:
     results = []
     for gap in report.gaps:
         physical: dict[str, Any] = {
-            "artifactLocation": {"uri": gap.path, "uriBaseId": "%SRCROOT%"}
+            "artifactLocation": {"uri": prefix + gap.path, "uriBaseId": "%SRCROOT%"}
         }
         if gap.line > 0:
             physical["region"] = {"startLine": gap.line}
@@ -132,9 +205,10 @@ def report_to_sarif(report: AuditReport) -> dict[str, Any]:
                 "ruleId": gap.kind,
                 "ruleIndex": rule_index[gap.kind],
                 "level": _LEVELS[gap.severity],
-                "message": {"text": gap.detail},
+                "message": {"text": f"{gap.detail}. Fix: {gap.fix}."},
                 "locations": [{"physicalLocation": physical}],
-                "properties": {"severity": gap.severity},
+                "partialFingerprints": {FINGERPRINT_KEY: gap.fingerprint},
+                "properties": {"severity": gap.severity, "fix": gap.fix},
             }
         )
     return {
@@ -156,13 +230,14 @@ def report_to_sarif(report: AuditReport) -> dict[str, Any]:
     }
 
 
-def render_sarif(report: AuditReport) -> str:
+def render_sarif(report: AuditReport, prefix: str = "") -> str:
     """Render a report as a SARIF 2.1.0 log.
 
     Args:
         report: The report.
+        prefix: The audited folder relative to the repository root (:func:`uri_prefix`).
 
     Returns:
         Indented JSON text, without a trailing newline.
     """
-    return json.dumps(report_to_sarif(report), indent=2, ensure_ascii=False)
+    return json.dumps(report_to_sarif(report, prefix), indent=2, ensure_ascii=False)

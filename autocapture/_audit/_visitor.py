@@ -51,7 +51,13 @@ _KEYWORDS: tuple[bytes, ...] = (
     b"instrument",
     b"taskgroup",
     b"task_group",
+    b"suppress",
+    b"exception_handler",
+    b"install_hooks",
 )
+# A line holding one of these may log a traceback: a function spanning one is a candidate
+# for a project decorator that reports its wrapped function's errors.
+_TRACEBACK_WORDS: tuple[bytes, ...] = (b"exc_info", b".exception(", b"traceback", b"exception=")
 
 _SENTRY_CAPTURES = frozenset({"capture_exception", "capture_message", "capture_event"})
 _LOG_LEVELS: dict[str, int] = {
@@ -84,8 +90,17 @@ _CONTROL_FLOW = frozenset(
         "KeyboardInterrupt",
         "SystemExit",
         "CancelledError",
+        # Task-framework retries: dramatiq's and Celery's Retry, tenacity's TryAgain.
+        "Retry",
+        "TryAgain",
     }
 )
+_RETRIES = frozenset({"Retry", "TryAgain"})
+_NO_RETURN = frozenset({"NoReturn", "Never"})
+# A pydantic validator's ValueError (and friends) becomes a 422 validation error.
+_VALIDATORS = frozenset({"validator", "field_validator", "model_validator", "root_validator"})
+_VALIDATION_ERRORS = frozenset({"ValueError", "TypeError", "AssertionError", "PydanticCustomError"})
+_UNPROCESSABLE = 422
 _BROAD = frozenset({"Exception", "BaseException"})
 _ABORTS = frozenset({"flask.abort", "werkzeug.exceptions.abort", "werkzeug.abort"})
 _PAIR = 2
@@ -128,15 +143,19 @@ class HttpOutcome:
     """Raised as an exception (``HTTPException``, ``abort``) rather than a returned response."""
     text: str
     """The construct, e.g. ``HTTPException`` or ``JSONResponse``."""
+    mapped: bool = False
+    """An exception the app's exception handlers answer with a client error."""
 
     @property
     def is_5xx(self) -> bool:
         """Tell whether the status is a server error (an unknown status counts as one).
 
         Returns:
-            True for 5xx and unknown statuses.
+            True for 5xx and unknown statuses (not for a mapped exception).
         """
-        return self.status is None or self.status >= _SERVER_ERROR
+        if self.status is None:
+            return not self.mapped
+        return self.status >= _SERVER_ERROR
 
 
 @dataclass
@@ -150,14 +169,22 @@ class RawHandler:
     function: Optional[str]
     in_decorated: bool
     bound: Optional[str]
+    end_line: int = 0
+    validator: bool = False
     captures: list[str] = field(default_factory=list)
     reraise: list[str] = field(default_factory=list)
     http: list[HttpOutcome] = field(default_factory=list)
     log_exc_level: Optional[int] = None
     log_exc_calls: list[str] = field(default_factory=list)
     log_plain_calls: list[str] = field(default_factory=list)
+    log_plain_level: Optional[int] = None
     actions: list[str] = field(default_factory=list)
     chain_lost: list[tuple[int, str]] = field(default_factory=list)
+    # (class name, index of its chain_lost entry or -1) for each new error raised.
+    raised: list[tuple[str, int]] = field(default_factory=list)
+    # Functions of the module called from the handler ("helper", "Class.method").
+    local_calls: list[str] = field(default_factory=list)
+    retry: bool = False
 
     def classify(self) -> tuple[HandlerClass, Optional[HttpOutcome]]:
         """Pick the handler class; the first that applies wins (see ``docs/audit.md``).
@@ -224,6 +251,22 @@ class ModuleFacts:
     functions: set[str] = field(default_factory=set)
     decorated: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)
+    raisers: set[str] = field(default_factory=set)
+    """Functions that always raise (``-> NoReturn``, or a body that ends in ``raise``)."""
+    mapped: dict[str, Optional[int]] = field(default_factory=dict)
+    """Exception class names the app's exception handlers answer, with the status if known."""
+    classes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Class qualname -> the last names of its bases."""
+    traceback_functions: set[str] = field(default_factory=set)
+    """Functions whose body may log a traceback (candidates for a reporting decorator)."""
+    decorators_of: dict[str, list[str]] = field(default_factory=dict)
+    """Function qualname -> its decorators, resolved (``app.decorators.background_task``)."""
+    install_hooks: bool = False
+    """Whether ``autocapture.tasks.install_hooks()`` is called."""
+    instrumented: list[str] = field(default_factory=list)
+    """Prefixes given to ``autocapture.instrument_modules``."""
+    instrument_excluded: list[str] = field(default_factory=list)
+    """Their ``exclude=`` prefixes."""
 
 
 @lru_cache(maxsize=8)
@@ -295,11 +338,15 @@ class LineIndex:
         self.everything = keywords is None or (b"\r" in data and b"\n" not in data)
         size = data.count(b"\n") + 2
         self._size = size
+        lowered = data.lower()
+        tb_marks = bytearray(size + 1)
+        for line in _line_numbers(lowered, _TRACEBACK_WORDS):
+            tb_marks[line] = 1
+        self._traceback = list(accumulate(tb_marks))
         if self.everything or keywords is None:
             self._keyword: list[int] = []
             self._hot: list[int] = []
             return
-        lowered = data.lower()
         keyword_lines = _line_numbers(lowered, keywords)
         marks = bytearray(size + 1)
         for line in keyword_lines:
@@ -324,6 +371,19 @@ class LineIndex:
         if self.everything:
             return True
         prefix = self._keyword
+        return prefix[min(end, self._size)] > prefix[start - 1]
+
+    def traceback(self, start: int, end: int) -> bool:
+        """Tell whether lines ``start`` to ``end`` may log a traceback.
+
+        Args:
+            start: The first line.
+            end: The last line.
+
+        Returns:
+            True when a word such as ``exc_info`` or ``.exception(`` is there.
+        """
+        prefix = self._traceback
         return prefix[min(end, self._size)] > prefix[start - 1]
 
     def hot(self, start: int, end: int) -> bool:
@@ -522,6 +582,12 @@ class ModuleVisitor(ast.NodeVisitor):
         self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {}
         # Calls whose result is awaited where they are made (ids of ast.Call nodes).
         self._awaited: set[int] = set()
+        # Whether each enclosing function is a pydantic validator.
+        self._validators: list[bool] = []
+        # Function definitions by qualname, to read an exception handler's status later.
+        self._defs: dict[str, ast.AST] = {}
+        # Exception name -> the local handler function given to add_exception_handler.
+        self._mapped_to: dict[str, str] = {}
 
     # -- helpers -------------------------------------------------------------------
 
@@ -746,7 +812,11 @@ class ModuleVisitor(ast.NodeVisitor):
             if frame is not None:
                 frame.captures.append(name)
             return
-        if frame is not None and self._handler_call(frame, node, name, last):
+        if frame is not None:
+            if self._handler_call(frame, node, name, last):
+                return
+            self._local_call(frame, func, name, last)
+        if self._app_call(node, name, last, rooted):
             return
         if name == "sentry_sdk.init":
             self._init(node)
@@ -763,6 +833,112 @@ class ModuleVisitor(ast.NodeVisitor):
             self._middleware(node, func)
         else:
             self._background(node, name, last, rooted)
+
+    def _local_call(self, frame: RawHandler, func: ast.expr, name: str, last: str) -> None:
+        """Note a call from a handler to a function or method of this module.
+
+        Args:
+            frame: The handler.
+            func: The call's function expression.
+            name: Its resolved name.
+            last: The last segment of the name.
+        """
+        if isinstance(func, ast.Name) and func.id not in self._aliases:
+            frame.local_calls.append(func.id)
+        elif (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id in {"self", "cls"}
+        ):
+            if last == "retry":
+                frame.retry = True  # Celery's self.retry(exc=e) raises its Retry
+                return
+            owner = next((n for n, is_class, _ in reversed(self._scopes) if is_class), None)
+            if owner is not None:
+                frame.local_calls.append(f"{owner}.{last}")
+        elif last == "retry" and name.endswith(".retry"):
+            frame.retry = True
+
+    def _app_call(self, node: ast.Call, name: str, last: str, rooted: bool) -> bool:
+        """Record the app set-up calls that change what reaches the tracker.
+
+        Exception handlers (``add_exception_handler``, ``@app.exception_handler``,
+        ``exception_handlers=``), ``install_hooks()`` and ``instrument_modules(...)``.
+
+        Args:
+            node: The call.
+            name: Its resolved name.
+            last: The last segment of the name.
+            rooted: Whether the name comes from an import.
+
+        Returns:
+            True when the call was one of those.
+        """
+        if last in {"add_exception_handler", "exception_handler"} and node.args:
+            exc = self._class_name(node.args[0])
+            if exc is not None:
+                self.facts.mapped.setdefault(exc, None)
+                handler = _argument(node, 1, "handler")
+                if isinstance(handler, ast.Name):
+                    self._mapped_to[exc] = handler.id
+            return True
+        table = _keyword(node, "exception_handlers")
+        if isinstance(table, ast.Dict):
+            for key, value in zip(table.keys, table.values):
+                exc = None if key is None else self._class_name(key)
+                if exc is not None:
+                    self.facts.mapped.setdefault(exc, None)
+                    if isinstance(value, ast.Name):
+                        self._mapped_to[exc] = value.id
+        if not (rooted and name.startswith("autocapture")):
+            return False
+        if last == "install_hooks":
+            self.facts.install_hooks = True
+            return True
+        if last == "instrument_modules":
+            self.facts.instrumented += [_text(a) for a in node.args if _text(a)]
+            exclude = _keyword(node, "exclude")
+            if isinstance(exclude, (ast.Tuple, ast.List, ast.Set)):
+                self.facts.instrument_excluded += [_text(a) for a in exclude.elts if _text(a)]
+            elif exclude is not None and _text(exclude):
+                self.facts.instrument_excluded.append(_text(exclude))
+            return True
+        return False
+
+    def _class_name(self, node: ast.expr) -> Optional[str]:
+        """Name the exception class an expression stands for (its last segment).
+
+        Args:
+            node: ``NotPermitted``, ``errors.NotPermitted``...
+
+        Returns:
+            The class name, or ``None`` for a status code or anything else.
+        """
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return _dotted(node).rsplit(".", 1)[-1]
+        return None
+
+    def _answer_status(self, function: ast.AST) -> Optional[int]:
+        """Read the status an exception handler function answers with, when constant.
+
+        Args:
+            function: The handler function's definition.
+
+        Returns:
+            The first constant status of a response it builds, or ``None``.
+        """
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call):
+                name = (self._resolve(node.func)[0] or "").rsplit(".", 1)[-1]
+                arg = (
+                    _argument(node, 1, "status_code", "status")
+                    if name.endswith("Response")
+                    else _keyword(node, "status_code")
+                )
+                status = self._status(arg)
+                if status is not None:
+                    return status
+        return None
 
     def _handler_call(self, frame: RawHandler, node: ast.Call, name: str, last: str) -> bool:
         """Record a call inside a handler that logs or converts the error to HTTP.
@@ -818,6 +994,8 @@ class ModuleVisitor(ast.NodeVisitor):
                 frame.log_exc_level = level
         else:
             frame.log_plain_calls.append(spelled)
+            if frame.log_plain_level is None or level > frame.log_plain_level:
+                frame.log_plain_level = level
 
     def _level(self, node: Optional[ast.expr], default: Optional[int]) -> Optional[int]:
         """Read a logging level constant.
@@ -1051,7 +1229,16 @@ class ModuleVisitor(ast.NodeVisitor):
             The facts gathered.
         """
         self._body(tree.body)
-        return self.facts
+        facts = self.facts
+        for exc, function in self._mapped_to.items():
+            definition = self._defs.get(function)
+            if definition is not None and facts.mapped.get(exc) is None:
+                facts.mapped[exc] = self._answer_status(definition)
+        for raw in facts.handlers:
+            # A helper that always raises re-raises for the handler (one level).
+            raising = [c for c in raw.local_calls if c in facts.raisers]
+            raw.reraise += [f"{c}() always raises" for c in raising]
+        return facts
 
     def _body(self, body: Iterable[ast.stmt]) -> None:
         """Visit a list of statements.
@@ -1074,7 +1261,9 @@ class ModuleVisitor(ast.NodeVisitor):
                     if not lines.hot(start, end):
                         # Nothing to find inside; a function is still worth knowing by name.
                         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                            self.facts.functions.add(self._qualified(stmt.name))  # type: ignore[attr-defined]
+                            self._define(stmt)  # type: ignore[arg-type]
+                        elif kind is ast.ClassDef:
+                            self._define_class(stmt)  # type: ignore[arg-type]
                         continue
                 elif not lines.keyword(stmt.lineno, end):
                     continue  # a simple statement holds no handler: only keywords matter
@@ -1137,12 +1326,39 @@ class ModuleVisitor(ast.NodeVisitor):
         """Visit a ``with``: its ``as`` names can be bound to resolved calls."""
         for item in node.items:
             if self._frame is not None or self._spans_keyword(item.context_expr):
+                self._suppress(node, item.context_expr)
                 self._walk(item.context_expr)
                 if isinstance(item.optional_vars, ast.Name):
                     self._bind(item.optional_vars.id, item.context_expr)
         self._body(node.body)
 
     visit_AsyncWith = visit_With  # noqa: N815 - ast.NodeVisitor's naming
+
+    def _suppress(self, node: ast.stmt, context: ast.expr) -> None:
+        """Record ``with contextlib.suppress(...)`` as a handler that swallows.
+
+        Args:
+            node: The ``with`` statement.
+            context: One of its context expressions.
+        """
+        if not isinstance(context, ast.Call):
+            return
+        if self._resolve(context.func)[0] != "contextlib.suppress":
+            return
+        names = [_dotted(a).rsplit(".", 1)[-1] for a in context.args]
+        self.facts.handlers.append(
+            RawHandler(
+                line=node.lineno,
+                caught=", ".join(_dotted(a) for a in context.args) or "nothing",
+                broad=any(n in _BROAD for n in names),
+                control_flow=bool(names) and all(n in _CONTROL_FLOW for n in names),
+                function=self._qualname(),
+                in_decorated=False,
+                bound=None,
+                end_line=node.lineno,
+                actions=["contextlib.suppress"],
+            )
+        )
 
     def visit_Match(self, node: ast.stmt) -> None:
         """Visit a ``match`` (Python 3.10+)."""
@@ -1215,6 +1431,12 @@ class ModuleVisitor(ast.NodeVisitor):
             frame.reraise.append("raise")
             return
         cause = node.cause
+        spelled_last = _dotted(exc.func if isinstance(exc, ast.Call) else exc).rsplit(".", 1)[-1]
+        if spelled_last in _RETRIES:
+            frame.retry = True
+        elif frame.validator and spelled_last in _VALIDATION_ERRORS:
+            frame.http.append(HttpOutcome(_UNPROCESSABLE, raised=True, text=spelled_last))
+            return
         http = self._http_exception(exc)
         if http is not None:
             frame.http.append(http)
@@ -1232,8 +1454,12 @@ class ModuleVisitor(ast.NodeVisitor):
         )
         spelled = _dotted(exc.func if isinstance(exc, ast.Call) else exc)
         frame.reraise.append(f"raise {spelled}")
+        index = -1
         if new_error and (cause is None or _is_false(cause)):
+            index = len(frame.chain_lost)
             self._chain_lost(frame, node, f"raise {spelled}(...)")
+        if new_error:
+            frame.raised.append((spelled.rsplit(".", 1)[-1], index))
 
     @staticmethod
     def _chain_lost(frame: RawHandler, node: ast.Raise, spelled: str) -> None:
@@ -1314,6 +1540,8 @@ class ModuleVisitor(ast.NodeVisitor):
             function=self._qualname(),
             in_decorated=decorated,
             bound=node.name,
+            end_line=node.end_lineno or node.lineno,
+            validator=bool(self._validators) and self._validators[-1],
         )
         if node.type is not None and self._spans_keyword(node.type):
             self._walk(node.type)
@@ -1325,26 +1553,79 @@ class ModuleVisitor(ast.NodeVisitor):
     def visit_FunctionDef(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> None:
         """Visit a function: note whether it is decorated, then walk its body."""
         decorated = False
+        validator = False
+        qualname = self._define(node)
         for decorator in node.decorator_list:
             if self._is_decorator(decorator):
                 decorated = True
-            elif self._frame is not None or self._spans_keyword(decorator):
+                continue
+            if self._frame is not None or self._spans_keyword(decorator):
                 self._walk(decorator)
-        qualname = self._qualified(node.name)
-        self.facts.functions.add(qualname)
+            func = decorator.func if isinstance(decorator, ast.Call) else decorator
+            last = _dotted(func).rsplit(".", 1)[-1]
+            validator = validator or last in _VALIDATORS
+            if last == "exception_handler" and isinstance(decorator, ast.Call) and decorator.args:
+                exc = self._class_name(decorator.args[0])
+                if exc is not None:
+                    self.facts.mapped[exc] = self._answer_status(node)
         if decorated:
             self.facts.decorated.add(qualname)
             self.facts.has_capture = True
         self._scopes.append((node.name, False, decorated))
+        self._validators.append(validator)
         self._push(None)
         self._body(node.body)
         self._pop()
+        self._validators.pop()
         self._scopes.pop()
 
     visit_AsyncFunctionDef = visit_FunctionDef  # noqa: N815 - ast.NodeVisitor's naming
 
+    def _define(self, node: Union[ast.FunctionDef, ast.AsyncFunctionDef]) -> str:
+        """Record what a function definition tells without walking its body.
+
+        Its name, whether it always raises, its decorators, and whether it may log a
+        traceback (a project decorator that reports errors).
+
+        Args:
+            node: The definition.
+
+        Returns:
+            Its qualified name.
+        """
+        qualname = self._qualified(node.name)
+        facts = self.facts
+        facts.functions.add(qualname)
+        self._defs[qualname] = node
+        returns = node.returns
+        if returns is not None:
+            spelled = returns.value if isinstance(returns, ast.Constant) else _dotted(returns)
+            if isinstance(spelled, str) and spelled.rsplit(".", 1)[-1] in _NO_RETURN:
+                facts.raisers.add(qualname)
+        if node.body and type(node.body[-1]) is ast.Raise:
+            facts.raisers.add(qualname)
+        if node.decorator_list:
+            facts.decorators_of[qualname] = [
+                self._resolve(d.func if isinstance(d, ast.Call) else d)[0] or ""
+                for d in node.decorator_list
+            ]
+        if self._lines.traceback(node.lineno, node.end_lineno or node.lineno):
+            facts.traceback_functions.add(qualname)
+        return qualname
+
+    def _define_class(self, node: ast.ClassDef) -> None:
+        """Record a class and the last names of its bases.
+
+        Args:
+            node: The class definition.
+        """
+        self.facts.classes[self._qualified(node.name)] = tuple(
+            _dotted(b).rsplit(".", 1)[-1] for b in node.bases if isinstance(b, (ast.Name, ast.Attribute))
+        )
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         """Visit a class body (methods get ``Class.method`` names)."""
+        self._define_class(node)
         if self._frame is not None or any(self._spans_keyword(b) for b in node.bases):
             self._walk_all(node.bases)
         self._scopes.append((node.name, True, False))
@@ -1352,6 +1633,18 @@ class ModuleVisitor(ast.NodeVisitor):
         self._body(node.body)
         self._pop()
         self._scopes.pop()
+
+
+def _text(node: ast.expr) -> str:
+    """Read a string constant.
+
+    Args:
+        node: An expression.
+
+    Returns:
+        The string, or ``""`` when the expression is not a string constant.
+    """
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
 
 
 def module_names(rel: str) -> tuple[str, str]:

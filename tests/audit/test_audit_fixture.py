@@ -143,11 +143,11 @@ def test_assumptions_are_read_from_sentry_init(run_audit_cli, fixture_app):
 
 
 def test_gaps_are_worst_first(run_audit_cli, fixture_app):
-    """Gaps come sorted by severity, high first, and chain-lost notes come last."""
+    """Gaps come sorted by severity, high first; log-then-raise and chain-lost notes last."""
     gaps = run_audit_cli(fixture_app, "--format", "json").json()["gaps"]
     ranks = [{"high": 0, "medium": 1, "low": 2}[g["severity"]] for g in gaps]
     assert sorted(ranks) == ranks
-    assert {"chain_lost"} == {g["kind"] for g in gaps if g["severity"] == "low"}
+    assert {"chain_lost", "log_reraise"} == {g["kind"] for g in gaps if g["severity"] == "low"}
     assert ("routes/chat.py", 56, "chain_lost") in {
         (g["path"], g["line"], g["kind"]) for g in gaps
     }

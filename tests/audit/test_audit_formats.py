@@ -14,7 +14,7 @@ from autocapture.audit import SCHEMA_VERSION, audit, render_json, render_sarif, 
 from tests.audit.conftest import FIXTURE_APP, write_tree
 
 HERE = Path(__file__).parent
-GAP_LINE = re.compile(r"^[^\s].*:\d+: [a-z_0-9]+: \S")
+GAP_LINE = re.compile(r"^  [^\s].*:\d+: [a-z_0-9]+: \S")
 
 
 def test_text_fits_80_columns(run_audit_cli, fixture_app):
@@ -57,14 +57,21 @@ def test_text_sections_in_order(run_audit_cli, fixture_app):
 
 
 def test_text_gap_lines_are_path_line_kind_detail(run_audit_cli, fixture_app):
-    """Each gap starts a line as path:line: kind: detail, worst first."""
+    """Gaps are grouped by file, worst file first; each is path:line: kind: detail + fix."""
     out = run_audit_cli(fixture_app).out
-    gaps = out[out.index("Gaps (") :].splitlines()[1:]
-    starts = [line for line in gaps if not line.startswith(" ")]
-    assert len(starts) == 20
-    assert all(GAP_LINE.match(line) for line in starts)
-    assert starts[0].startswith("db/transactions.py:30: swallowed: except Exception swallows")
-    assert starts[-1].startswith("services/providers.py:38: chain_lost: ")
+    report = audit(str(FIXTURE_APP))
+    section = out[out.index("Gaps (") :].split("\n\n")
+    summary, files = section[0].splitlines(), section[1:]
+    assert summary[0] == f"Gaps ({len(report.gaps)}, worst first):"
+    kinds = {line.split()[0]: int(line.split()[1]) for line in summary[1:]}
+    assert kinds == {k: sum(g.kind == k for g in report.gaps) for k in kinds}
+    assert sum(kinds.values()) == len(report.gaps)
+    starts = [line for block in files for line in block.splitlines() if GAP_LINE.match(line)]
+    assert len(starts) == len(report.gaps)
+    assert files[0].splitlines()[0].startswith("routes/chat.py: 5 gaps (2 http_5xx")
+    assert starts[0].startswith("  db/transactions.py:30: swallowed: except Exception swallows")
+    fixes = [line for block in files for line in block.splitlines() if "fix: " in line]
+    assert len(fixes) == len(report.gaps)
 
 
 def test_text_states_the_assumptions(run_audit_cli, fixture_app):
@@ -78,11 +85,11 @@ def test_text_states_the_assumptions(run_audit_cli, fixture_app):
 
 
 def test_json_matches_the_documented_schema(run_audit_cli, fixture_app):
-    """The JSON report validates against the version 1 schema kept beside the tests."""
-    schema = json.loads((HERE / "report_schema_v1.json").read_text(encoding="utf-8"))
+    """The JSON report validates against the version 2 schema kept beside the tests."""
+    schema = json.loads((HERE / "report_schema_v2.json").read_text(encoding="utf-8"))
     data = run_audit_cli(fixture_app, "--format", "json").json()
     jsonschema.validate(data, schema)
-    assert 1 == data["schema_version"] == SCHEMA_VERSION
+    assert 2 == data["schema_version"] == SCHEMA_VERSION
 
 
 def test_json_has_the_contract_keys(run_audit_cli, fixture_app):
@@ -162,4 +169,9 @@ def test_sarif_results_mirror_the_gaps(run_audit_cli, fixture_app):
         "startLine": 30,
     }
     assert all(rules[r["ruleIndex"]] == r["ruleId"] for r in results)
-    assert [g["detail"] for g in gaps] == [r["message"]["text"] for r in results]
+    assert [f"{g['detail']}. Fix: {g['fix']}." for g in gaps] == [
+        r["message"]["text"] for r in results
+    ]
+    assert [g["fingerprint"] for g in gaps] == [
+        r["partialFingerprints"]["autocaptureGap/v1"] for r in results
+    ]
