@@ -69,7 +69,7 @@ def test_text_gap_lines_are_path_line_kind_detail(run_audit_cli, fixture_app):
     starts = [line for block in files for line in block.splitlines() if GAP_LINE.match(line)]
     assert len(starts) == len(report.gaps)
     assert files[0].splitlines()[0].startswith("routes/chat.py: 5 gaps (2 http_5xx")
-    assert starts[0].startswith("  db/transactions.py:30: swallowed: except Exception swallows")
+    assert starts[0].startswith("  routes/chat.py:53: http_5xx: except TimeoutError returns")
     fixes = [line for block in files for line in block.splitlines() if "fix: " in line]
     assert len(fixes) == len(report.gaps)
 
