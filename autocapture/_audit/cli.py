@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Optional
+
+from autocapture._audit._baseline import BaselineError, baseline_text, load_baseline, new_gaps
 
 from autocapture._audit._options import (
     DEFAULT_CAPTURE_HELPERS,
@@ -21,6 +24,8 @@ from autocapture._audit._options import (
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from autocapture._audit._model import AuditReport
 
 PROG = "autocapture audit"
 
@@ -76,6 +81,24 @@ class _Parser(argparse.ArgumentParser):
         if message:
             sys.stderr.write(message)
         raise _ParserExitError(status)
+
+
+def _threshold(text: str) -> tuple[Optional[str], float]:
+    """Parse ``--fail-under``: ``PCT`` (the total) or ``LAYER=PCT``.
+
+    Args:
+        text: The flag's value.
+
+    Returns:
+        The layer (``None`` for the total) and the percentage.
+
+    Raises:
+        argparse.ArgumentTypeError: When it is not of that form.
+    """
+    layer, sep, value = text.rpartition("=")
+    if sep and not layer.strip():
+        raise argparse.ArgumentTypeError(f"expected PCT or LAYER=PCT, got {text!r}")
+    return (layer.strip() or None), _percentage(value)
 
 
 def _percentage(text: str) -> float:
@@ -153,10 +176,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--fail-under",
-        metavar="PCT",
-        type=_percentage,
+        metavar="[LAYER=]PCT",
+        type=_threshold,
+        action="append",
+        default=[],
+        help=(
+            "exit 1 when the share of counted handlers that reach the tracker is under PCT "
+            "(of LAYER, e.g. routes=90), or when a file could not be parsed; repeatable"
+        ),
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="FILE",
         default=None,
-        help="exit 1 when the share of counted handlers that reach the tracker is under PCT",
+        help="exit 1 when there are gaps not in FILE (written by --write-baseline)",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        default=None,
+        help="write today's gaps to FILE, to pass to --baseline later",
+    )
+    parser.add_argument(
+        "--sarif-root",
+        metavar="DIR",
+        default=None,
+        help="folder SARIF paths are relative to (default: the enclosing git repository)",
+    )
+    parser.add_argument(
+        "--include-migrations",
+        action="store_true",
+        help="also read database migration scripts (alembic revisions, Django migrations)",
     )
     parser.add_argument(
         "--exclude",
@@ -243,8 +293,7 @@ def main(argv: Sequence[str]) -> int:
     except _ParserExitError as exc:
         return exc.status
     except (UsageError, ValueError) as exc:
-        sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 2
+        return _usage(str(exc))
     options = AuditOptions(
         layers=layers,
         excludes=tuple(args.exclude),
@@ -253,24 +302,108 @@ def main(argv: Sequence[str]) -> int:
         decorators=(*DEFAULT_DECORATORS, *args.decorator),
         assume_logging_captured=args.assume_logging_captured,
         assume_http_5xx_captured=args.assume_http_5xx_captured,
+        include_migrations=args.include_migrations,
     )
+    unknown = [name for name, _ in args.fail_under if name and name not in options.layer_names]
+    if unknown:
+        return _usage(
+            f"--fail-under: unknown layer {unknown[0]!r} "
+            f"(layers: {', '.join(options.layer_names)})"
+        )
     try:
+        known = None if args.baseline is None else load_baseline(args.baseline)
         report = run_audit(args.path, options)
+    except BaselineError as exc:
+        return _usage(str(exc))
     except FileNotFoundError:
-        sys.stderr.write(f"{PROG}: error: no such file or directory: {args.path!r}\n")
-        return 2
+        return _usage(f"no such file or directory: {args.path!r}")
+    try:
+        text = _render(report, args)
+    except ValueError as exc:
+        return _usage(str(exc))
+    _write(text)
+    if args.write_baseline is not None:
+        try:
+            Path(args.write_baseline).write_text(baseline_text(report), encoding="utf-8")
+        except OSError as exc:
+            return _usage(f"cannot write baseline {args.write_baseline!r}: {exc}")
+    return _verdict(report, args.fail_under, known)
+
+
+def _usage(message: str) -> int:
+    """Print a usage error.
+
+    Args:
+        message: The one line.
+
+    Returns:
+        Exit status 2.
+    """
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    return 2
+
+
+def _render(report: AuditReport, args: argparse.Namespace) -> str:
+    """Render the report in the asked format.
+
+    Args:
+        report: The report.
+        args: The parsed arguments.
+
+    Returns:
+        The text to print.
+
+    Raises:
+        ValueError: When the audited path is not inside ``--sarif-root``.
+    """
     if args.format == "json":
         from autocapture._audit._report import render_json
 
-        _write(render_json(report))
-    elif args.format == "sarif":
-        from autocapture._audit._sarif import render_sarif
+        return render_json(report)
+    if args.format == "sarif":
+        from autocapture._audit._sarif import git_root, render_sarif, uri_prefix
 
-        _write(render_sarif(report))
-    else:
-        from autocapture._audit._report import render_text
+        root = args.sarif_root if args.sarif_root is not None else git_root(args.path)
+        return render_sarif(report, uri_prefix(args.path, root))
+    from autocapture._audit._report import render_text
 
-        _write(render_text(report))
-    if args.fail_under is not None and _MAX_PERCENT * report.coverage < args.fail_under:
-        return 1
-    return 0
+    return render_text(report)
+
+
+def _verdict(
+    report: AuditReport,
+    thresholds: list[tuple[Optional[str], float]],
+    known: Optional[frozenset[str]],
+) -> int:
+    """Decide the exit status, saying on standard error why it is 1.
+
+    Args:
+        report: The report.
+        thresholds: ``(layer or None, percent)`` pairs from ``--fail-under``.
+        known: The baseline's fingerprints, if one was given.
+
+    Returns:
+        0, or 1 when a threshold is missed, a file was not audited under a threshold,
+        or a gap is not in the baseline.
+    """
+    failures: list[str] = []
+    if thresholds and report.unreadable:
+        failures.append(
+            f"{len(report.unreadable)} file(s) not audited (could not be parsed), "
+            f"e.g. {report.unreadable[0].path}: {report.unreadable[0].error}"
+        )
+    layers = {layer.name: layer for layer in report.layers}
+    for name, percent in thresholds:
+        coverage = report.coverage if name is None else layers[name].coverage
+        if _MAX_PERCENT * coverage < percent:
+            where = "coverage" if name is None else f"{name} coverage"
+            failures.append(f"{where} {_MAX_PERCENT * coverage:.1f}% is under {percent:g}%")
+    if known is not None:
+        fresh = new_gaps(report, known)
+        if fresh:
+            noun = "gap" if len(fresh) == 1 else "gaps"
+            failures.append(f"{len(fresh)} new {noun} not in the baseline:")
+            failures += [f"  {g.path}:{g.line}: {g.kind}: {g.detail}" for g in fresh]
+    for line in failures:
+        sys.stderr.write(f"{PROG}: {line}\n")
+    return 1 if failures else 0

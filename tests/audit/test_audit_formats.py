@@ -122,7 +122,8 @@ def test_render_functions_match_the_cli(run_audit_cli, fixture_app):
     report = audit(str(fixture_app))
     assert render_text(report) + "\n" == run_audit_cli(fixture_app).out
     assert render_json(report) + "\n" == run_audit_cli(fixture_app, "--format", "json").out
-    assert render_sarif(report) + "\n" == run_audit_cli(fixture_app, "--format", "sarif").out
+    sarif = run_audit_cli(fixture_app, "--format", "sarif", "--sarif-root", fixture_app).out
+    assert render_sarif(report) + "\n" == sarif
 
 
 def _official_sarif_schema():
@@ -152,7 +153,8 @@ def test_sarif_validates_against_the_subset_schema(run_audit_cli, fixture_app, t
 def test_sarif_results_mirror_the_gaps(run_audit_cli, fixture_app):
     """One SARIF result per gap, with its rule, level, message and location."""
     gaps = run_audit_cli(fixture_app, "--format", "json").json()["gaps"]
-    run = run_audit_cli(fixture_app, "--format", "sarif").json()["runs"][0]
+    run = run_audit_cli(fixture_app, "--format", "sarif", "--sarif-root", fixture_app).json()
+    run = run["runs"][0]
     rules = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
     results = run["results"]
     assert len(gaps) == len(results)
