@@ -65,9 +65,7 @@ def load_baseline(path: str) -> frozenset[str]:
         or not isinstance(gaps, list)
         or not all(isinstance(g, dict) and isinstance(g.get("fingerprint"), str) for g in gaps)
     ):
-        raise BaselineError(
-            f"{path!r} is not an audit baseline (write one with --write-baseline)"
-        )
+        raise BaselineError(f"{path!r} is not an audit baseline (write one with --write-baseline)")
     return frozenset(g["fingerprint"] for g in gaps)
 
 

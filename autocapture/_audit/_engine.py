@@ -9,7 +9,6 @@ only known once the whole code base has been read.
 
 from __future__ import annotations
 
-import ast
 import gc
 import logging
 import warnings
@@ -30,12 +29,10 @@ from autocapture._audit._model import (
     BackgroundStart,
     CaptureMiddleware,
     Gap,
-    GapKind,
     Handler,
     HandlerClass,
     LayerSummary,
     SentryInit,
-    Severity,
     UnreadableFile,
 )
 from autocapture._audit._options import AuditOptions
@@ -275,7 +272,9 @@ def _module_gaps(
                 )
             )
     gaps = _locate(source, data, drafts)
-    accepted = {(g.line, g.kind): g.accepted for g in gaps if g.accepted}
+    accepted: dict[tuple[int, str], str] = {
+        (g.line, g.kind): g.accepted for g in gaps if g.accepted
+    }
     if accepted:
         # An accepted gap's handler is not counted: the team has said why it is fine.
         handlers = [
@@ -395,12 +394,12 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
         for u in unreadable
     ]  # fmt: skip
     for source, facts, data in parsed:
-        context = Context(assumptions, runtime.mapped, facts.module in runtime.instrumented_modules)
+        context = Context(
+            assumptions, runtime.mapped, facts.module in runtime.instrumented_modules
+        )
         if context.instrumented:
             facts.has_capture = True
-        more_handlers, more_starts, more_gaps = _module_gaps(
-            source, facts, data, context, runtime
-        )
+        more_handlers, more_starts, more_gaps = _module_gaps(source, facts, data, context, runtime)
         handlers.extend(more_handlers)
         background.extend(more_starts)
         gaps.extend(more_gaps)

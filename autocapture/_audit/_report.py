@@ -388,9 +388,7 @@ def _gap_lines(report: AuditReport) -> list[str]:
     order = sorted(by_file, key=lambda p: (rank[by_file[p][0].severity], -len(by_file[p]), p))
     for path in order:
         found = by_file[path]
-        kinds = ", ".join(
-            f"{n} {k}" for k in GAP_KINDS if (n := sum(g.kind == k for g in found))
-        )
+        kinds = ", ".join(f"{n} {k}" for k in GAP_KINDS if (n := sum(g.kind == k for g in found)))
         lines.append("")
         lines += _wrap(f"{path}: {_count(len(found), 'gap')} ({kinds})", hanging="  ")
         for gap in found:

@@ -26,7 +26,10 @@ NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[bytes]], ...] = (
     (
         (3, 14),
         "PEP 758 except without parentheses",
-        re.compile(rb"^[ \t]*except\*?[ \t]+[\w.]+[ \t]*,[ \t]*[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*:", re.M),
+        re.compile(
+            rb"^[ \t]*except\*?[ \t]+[\w.]+[ \t]*,[ \t]*[\w.]+(?:[ \t]*,[ \t]*[\w.]+)*[ \t]*:",
+            re.MULTILINE,
+        ),
     ),
     ((3, 14), "PEP 750 template strings", re.compile(rb"(?<![\w'\"])[tT][rR]?(?:'|\")")),
     (
@@ -35,7 +38,7 @@ NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[bytes]], ...] = (
         re.compile(
             rb"^[ \t]*(?:type[ \t]+\w+[ \t]*(?:\[[^\]\n]*\])?[ \t]*="
             rb"|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\[)",
-            re.M,
+            re.MULTILINE,
         ),
     ),
     (
@@ -43,16 +46,20 @@ NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, re.Pattern[bytes]], ...] = (
         "PEP 701 f-strings",
         re.compile(rb"""[fF][rR]?("|')[^\n]*?\{[^}\n]*\1"""),
     ),
-    ((3, 11), "PEP 654 except*", re.compile(rb"^[ \t]*except[ \t]*\*", re.M)),
-    ((3, 10), "PEP 634 match statements", re.compile(rb"^[ \t]*match[ \t]+[^\n=]*:[ \t]*$", re.M)),
+    ((3, 11), "PEP 654 except*", re.compile(rb"^[ \t]*except[ \t]*\*", re.MULTILINE)),
+    (
+        (3, 10),
+        "PEP 634 match statements",
+        re.compile(rb"^[ \t]*match[ \t]+[^\n=]*:[ \t]*$", re.MULTILINE),
+    ),
 )
 """Syntax that needs a newer Python than some that run the audit, as data."""
 
 _MIGRATION = (
-    re.compile(rb"^down_revision\s*[:=]", re.M),
-    re.compile(rb"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.M),
+    re.compile(rb"^down_revision\s*[:=]", re.MULTILINE),
+    re.compile(rb"^class\s+Migration\s*\(\s*migrations\.Migration\s*\)", re.MULTILINE),
 )
-_ALEMBIC_REVISION = re.compile(rb"^revision\s*[:=]", re.M)
+_ALEMBIC_REVISION = re.compile(rb"^revision\s*[:=]", re.MULTILINE)
 
 
 def is_migration(data: bytes) -> bool:
@@ -87,7 +94,9 @@ def needed_python(data: bytes, running: tuple[int, int] = sys.version_info[:2]) 
     return ""
 
 
-def read_source(source: SourceFile) -> tuple[Optional[ast.Module], bytes, Optional[UnreadableFile]]:
+def read_source(
+    source: SourceFile,
+) -> tuple[Optional[ast.Module], bytes, Optional[UnreadableFile]]:
     """Read and parse one file; a failure is recorded, never raised.
 
     Args:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
-from autocapture._audit._model import Gap, Handler
+from autocapture._audit._model import Handler
 from autocapture._audit._visitor import HttpOutcome
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ def _caught(raw: RawHandler) -> str:
     return f"except {raw.caught}"
 
 
-def _handler_gap(  # noqa: PLR0911 - one return per kind of gap
+def _handler_gap(
     raw: RawHandler,
     klass: HandlerClass,
     http: Optional[HttpOutcome],
@@ -177,7 +177,12 @@ def _handler_gap(  # noqa: PLR0911 - one return per kind of gap
             f"{caught} converted to HTTP {http.status or '4xx'}: unexpected errors become "
             "client errors, which are never reported"
         )
-        return "http_4xx", "medium", detail, f"catch only the errors that are client errors; {capture}"
+        return (
+            "http_4xx",
+            "medium",
+            detail,
+            f"catch only the errors that are client errors; {capture}",
+        )
     if klass == "logged":
         calls = ", ".join(sorted(set(raw.log_exc_calls)))
         if not assumptions.logging_captured.value:
@@ -186,14 +191,24 @@ def _handler_gap(  # noqa: PLR0911 - one return per kind of gap
             level = logging.getLevelName(raw.log_exc_level or logging.NOTSET)
             event = logging.getLevelName(assumptions.logging_event_level)
             why = f"{level} is below the event level {event}"
-        return "logged", "medium", f"{caught} only logged ({calls}): {why}", f"log at ERROR, or {capture}"
+        return (
+            "logged",
+            "medium",
+            f"{caught} only logged ({calls}): {why}",
+            f"log at ERROR, or {capture}",
+        )
     if reaches_as == "message":
         calls = ", ".join(sorted(set(raw.log_plain_calls)))
         detail = (
             f"{caught} logged without traceback ({calls}): the tracker gets a message "
             "event, without the traceback nor the exception type"
         )
-        return "message", "medium", detail, f"add exc_info=True to {calls} (or use logger.exception)"
+        return (
+            "message",
+            "medium",
+            detail,
+            f"add exc_info=True to {calls} (or use logger.exception)",
+        )
     parts = list(dict.fromkeys(raw.actions))
     if raw.log_plain_calls:
         parts.append(", ".join(sorted(set(raw.log_plain_calls))) + " without traceback")
@@ -289,7 +304,13 @@ def judge(
             )
     drafts.extend(
         GapDraft(
-            line, "chain_lost", "low", detail, "raise ... from e (keep the caught error)", line, line
+            line,
+            "chain_lost",
+            "low",
+            detail,
+            "raise ... from e (keep the caught error)",
+            line,
+            line,
         )
         for line, detail in chain_lost
     )

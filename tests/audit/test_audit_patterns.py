@@ -20,7 +20,7 @@ def _kinds(root: Path, **options) -> list[tuple[int, str]]:
 
 # -- helpers that always raise ------------------------------------------------------------
 
-RAISERS = '''\
+RAISERS = """\
 from typing import NoReturn
 import logging
 
@@ -74,7 +74,7 @@ def c():
         pass
     except OSError as e:
         _maybe(e)
-'''
+"""
 
 
 def test_helpers_that_always_raise_make_a_reraise(tmp_path):
@@ -453,7 +453,7 @@ def test_migrations_are_excluded_by_content(tmp_path):
         ("type Point = tuple[float, float]\n", "Python 3.12+ (PEP 695"),
         ("def first[T](xs: list[T]) -> T:\n    return xs[0]\n", "Python 3.12+ (PEP 695"),
         ("class Box[T]:\n    pass\n", "Python 3.12+ (PEP 695"),
-        ("x = f\"{'a' + \"b\"}\"\n", "Python 3.12+ (PEP 701"),
+        ('x = f"{\'a\' + "b"}"\n', "Python 3.12+ (PEP 701"),
         ("try:\n    pass\nexcept A, B:\n    pass\n", "Python 3.14+ (PEP 758"),
     ],
 )
