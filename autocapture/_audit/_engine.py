@@ -44,8 +44,8 @@ from autocapture._audit._visitor import DEFAULT_FAILED_STATUS_CODES, visit_modul
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from autocapture._audit._facts import ModuleFacts
     from autocapture._audit._files import SourceFile
-    from autocapture._audit._visitor import ModuleFacts
 
 
 def status_ranges(codes: Iterable[int]) -> list[tuple[int, int]]:
@@ -302,23 +302,21 @@ def _kind_at(gaps: list[Gap], line: int) -> Optional[str]:
     )
 
 
-def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
-    """Audit the Python code base at ``path`` without importing or running it.
+def _parse_all(
+    found: list[SourceFile], options: AuditOptions
+) -> tuple[
+    list[SourceFile], list[str], list[tuple[SourceFile, ModuleFacts, bytes]], list[UnreadableFile]
+]:
+    """Read, parse and walk every file once.
 
     Args:
-        path: A directory (or a single file).
-        options: How to audit; the defaults reproduce ``autocapture audit PATH``.
+        found: The files discovered.
+        options: The audit options.
 
     Returns:
-        The report.
-
-    Raises:
-        FileNotFoundError: When ``path`` does not exist.
+        The audited files, the migration scripts left out, the parsed files with their
+        facts and bytes, and the files that could not be parsed.
     """
-    options = options or AuditOptions()
-    if not Path(path).exists():
-        raise FileNotFoundError(path)
-    found = discover(path, options)
     sources: list[SourceFile] = []
     migrations: list[str] = []
     parsed: list[tuple[SourceFile, ModuleFacts, bytes]] = []
@@ -351,6 +349,26 @@ def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
     finally:
         if gc_was_enabled:
             gc.enable()
+    return sources, migrations, parsed, unreadable
+
+
+def run_audit(path: str, options: Optional[AuditOptions] = None) -> AuditReport:
+    """Audit the Python code base at ``path`` without importing or running it.
+
+    Args:
+        path: A directory (or a single file).
+        options: How to audit; the defaults reproduce ``autocapture audit PATH``.
+
+    Returns:
+        The report.
+
+    Raises:
+        FileNotFoundError: When ``path`` does not exist.
+    """
+    options = options or AuditOptions()
+    if not Path(path).exists():
+        raise FileNotFoundError(path)
+    sources, migrations, parsed, unreadable = _parse_all(discover(path, options), options)
     inits = [
         SentryInit(
             s.rel, i.line, i.default_integrations, i.logging_event_level,

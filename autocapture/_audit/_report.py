@@ -315,7 +315,8 @@ def render_text(report: AuditReport) -> str:
         )
     if report.accepted:
         lines += _wrap(
-            f"Accepted by '# autocapture: ignore' comments: {_count(len(report.accepted), 'gap')}.",
+            "Accepted by '# autocapture: ignore' comments: "
+            f"{_count(len(report.accepted), 'gap')}.",
             hanging="  ",
         )
     a = report.assumptions

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from autocapture._audit._visitor import ModuleFacts, RawBackground
+    from autocapture._audit._facts import ModuleFacts, RawBackground
 
 _CLIENT_ERROR = 400
 _SERVER_ERROR = 500

@@ -11,12 +11,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from autocapture._audit._facts import HttpOutcome
 from autocapture._audit._model import Handler
-from autocapture._audit._visitor import HttpOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from autocapture._audit._facts import RawHandler
     from autocapture._audit._model import (
         Assumptions,
         GapKind,
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
         ReachesAs,
         Severity,
     )
-    from autocapture._audit._visitor import RawHandler
 
+_CAPTURE = "call autocapture.capture_error(e) (or sentry_sdk.capture_exception(e)) here"
 _CLIENT_ERROR = 400
 _SERVER_ERROR = 500
 
@@ -156,33 +157,9 @@ def _handler_gap(
         The gap's kind, severity, detail and suggested fix.
     """
     caught = _caught(raw)
-    capture = "call autocapture.capture_error(e) (or sentry_sdk.capture_exception(e)) here"
-    if klass == "http_5xx" and http is not None:
-        status = http.status if http.status is not None else "5xx"
-        if not http.raised:
-            return (
-                "http_5xx",
-                "high",
-                f"{caught} returns a {status} {http.text}: no exception reaches the tracker",
-                f"raise HTTPException({status}) from e instead of returning, or {capture}",
-            )
-        if not assumptions.http_5xx_captured.value:
-            why = "5xx HTTP errors are not reported (see assumptions)"
-        else:
-            why = f"{status} is not in failed_request_status_codes"
-        fix = f"install autocapture.asgi.instrument(app), or {capture}"
-        return "http_5xx", "high", f"{caught} converted to HTTP {status}: {why}", fix
-    if klass == "http_4xx" and http is not None:
-        detail = (
-            f"{caught} converted to HTTP {http.status or '4xx'}: unexpected errors become "
-            "client errors, which are never reported"
-        )
-        return (
-            "http_4xx",
-            "medium",
-            detail,
-            f"catch only the errors that are client errors; {capture}",
-        )
+    capture = _CAPTURE
+    if klass in {"http_5xx", "http_4xx"} and http is not None:
+        return _http_gap(klass, http, caught, assumptions)
     if klass == "logged":
         calls = ", ".join(sorted(set(raw.log_exc_calls)))
         if not assumptions.logging_captured.value:
@@ -220,6 +197,43 @@ def _handler_gap(
     if "contextlib.suppress" in raw.actions:
         fix = "replace suppress(...) with try/except that captures the error"
     return "swallowed", severity, f"{caught} swallows the error ({doing})", fix
+
+
+def _http_gap(
+    klass: HandlerClass, http: HttpOutcome, caught: str, assumptions: Assumptions
+) -> tuple[GapKind, Severity, str, str]:
+    """Describe an HTTP conversion whose error does not reach the tracker.
+
+    Args:
+        klass: ``http_5xx`` or ``http_4xx``.
+        http: The HTTP outcome.
+        caught: The except clause, spelled.
+        assumptions: The audit's assumptions.
+
+    Returns:
+        The gap's kind, severity, detail and suggested fix.
+    """
+    capture = _CAPTURE
+    if klass == "http_5xx":
+        status = http.status if http.status is not None else "5xx"
+        if not http.raised:
+            return (
+                "http_5xx",
+                "high",
+                f"{caught} returns a {status} {http.text}: no exception reaches the tracker",
+                f"raise HTTPException({status}) from e instead of returning, or {capture}",
+            )
+        if not assumptions.http_5xx_captured.value:
+            why = "5xx HTTP errors are not reported (see assumptions)"
+        else:
+            why = f"{status} is not in failed_request_status_codes"
+        fix = f"install autocapture.asgi.instrument(app), or {capture}"
+        return "http_5xx", "high", f"{caught} converted to HTTP {status}: {why}", fix
+    detail = (
+        f"{caught} converted to HTTP {http.status or '4xx'}: unexpected errors become "
+        "client errors, which are never reported"
+    )
+    return "http_4xx", "medium", detail, f"catch only the errors that are client errors; {capture}"
 
 
 def _log_reraise(raw: RawHandler, assumptions: Assumptions) -> Optional[str]:

@@ -173,16 +173,27 @@ class HandlerVisitor(WalkerBase, ast.NodeVisitor):
             if is_false(cause):
                 self._chain_lost(frame, node, f"raise {exc.id}")
             return
+        self._new_error(frame, node, exc)
+
+    def _new_error(self, frame: RawHandler, node: ast.Raise, exc: ast.expr) -> None:
+        """Record ``raise X(...)`` in a handler: a re-raise, maybe without its chain.
+
+        Args:
+            frame: The handler.
+            node: The raise.
+            exc: The raised expression.
+        """
         new_error = isinstance(exc, ast.Call) or (
             isinstance(exc, (ast.Name, ast.Attribute)) and dotted(exc).split(".")[-1][:1].isupper()
         )
         spelled = dotted(exc.func if isinstance(exc, ast.Call) else exc)
         frame.reraise.append(f"raise {spelled}")
         index = -1
-        if new_error and (cause is None or is_false(cause)):
+        if new_error and (node.cause is None or is_false(node.cause)):
             index = len(frame.chain_lost)
             self._chain_lost(frame, node, f"raise {spelled}(...)")
         if new_error:
+            # The app may answer this class itself (a mapped 4xx): judged across modules.
             frame.raised.append((spelled.rsplit(".", 1)[-1], index))
 
     @staticmethod

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, Optional
 
-from autocapture._audit._baseline import BaselineError, baseline_text, load_baseline, new_gaps
+from autocapture._audit._baseline import baseline_text, load_baseline, new_gaps
 from autocapture._audit._options import (
     DEFAULT_CAPTURE_HELPERS,
     DEFAULT_DECORATORS,
@@ -284,8 +284,6 @@ def main(argv: Sequence[str]) -> int:
     Returns:
         The exit status: 0, 1 when under ``--fail-under``, 2 on bad usage.
     """
-    from autocapture._audit._engine import run_audit
-
     try:
         args = build_parser().parse_args(list(argv))
         layers = override_layers(dict(args.layer))
@@ -303,29 +301,47 @@ def main(argv: Sequence[str]) -> int:
         assume_http_5xx_captured=args.assume_http_5xx_captured,
         include_migrations=args.include_migrations,
     )
+    try:
+        return _run(args, options)
+    except UsageError as exc:
+        return _usage(str(exc))
+
+
+def _run(args: argparse.Namespace, options: AuditOptions) -> int:
+    """Audit, print the report, write the baseline, and decide the exit status.
+
+    Args:
+        args: The parsed arguments.
+        options: The audit options.
+
+    Returns:
+        0 or 1 (see :func:`_verdict`).
+
+    Raises:
+        UsageError: On a bad layer name, baseline, path or ``--sarif-root``.
+    """
+    from autocapture._audit._engine import run_audit
+
     unknown = [name for name, _ in args.fail_under if name and name not in options.layer_names]
     if unknown:
-        return _usage(
+        raise UsageError(
             f"--fail-under: unknown layer {unknown[0]!r} "
             f"(layers: {', '.join(options.layer_names)})"
         )
     try:
         known = None if args.baseline is None else load_baseline(args.baseline)
         report = run_audit(args.path, options)
-    except BaselineError as exc:
-        return _usage(str(exc))
-    except FileNotFoundError:
-        return _usage(f"no such file or directory: {args.path!r}")
-    try:
         text = _render(report, args)
-    except ValueError as exc:
-        return _usage(str(exc))
+    except FileNotFoundError:
+        raise UsageError(f"no such file or directory: {args.path!r}") from None
+    except ValueError as exc:  # a BaselineError, or PATH outside --sarif-root
+        raise UsageError(str(exc)) from None
     _write(text)
     if args.write_baseline is not None:
         try:
             Path(args.write_baseline).write_text(baseline_text(report), encoding="utf-8")
         except OSError as exc:
-            return _usage(f"cannot write baseline {args.write_baseline!r}: {exc}")
+            raise UsageError(f"cannot write baseline {args.write_baseline!r}: {exc}") from None
     return _verdict(report, args.fail_under, known)
 
 

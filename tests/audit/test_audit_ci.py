@@ -202,7 +202,9 @@ def test_text_reports_accepted_and_migrations(run_audit_cli, tmp_path):
         tmp_path,
         {
             "m.py": 'revision = "1"\ndown_revision = None\n',
-            "s.py": "try:\n    x()\nexcept Exception:  # autocapture: ignore[swallowed] ok\n    pass\n",
+            "s.py": (
+                "try:\n    x()\nexcept Exception:  # autocapture: ignore[swallowed] ok\n    pass\n"
+            ),
         },
     )
     out = " ".join(run_audit_cli(tmp_path).out.split())

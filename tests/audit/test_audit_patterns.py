@@ -326,8 +326,10 @@ def route(tasks: BackgroundTasks):
         ("import autocapture.asgi\nautocapture.asgi.instrument(app)\n", {11}),
         ("from autocapture.tasks import install_hooks\ninstall_hooks()\n", {12, 13}),
         (
-            "from autocapture.asgi import AutoCaptureMiddleware\n"
-            "app.add_middleware(AutoCaptureMiddleware)\n",
+            (
+                "from autocapture.asgi import AutoCaptureMiddleware\n"
+                "app.add_middleware(AutoCaptureMiddleware)\n"
+            ),
             {11},
         ),
     ],
