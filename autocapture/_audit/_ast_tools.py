@@ -136,6 +136,14 @@ AWAITS_ARGUMENTS = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shi
 
 ASYNCIO_STARTS = frozenset({"create_task", "ensure_future"})
 
+# Django's own exceptions that its handler answers with a client error (the SDK-error
+# rule of the runtime: only a framework's own HTTP exceptions below 500 are answers).
+DJANGO_ANSWERS: dict[str, int] = {
+    "django.core.exceptions.PermissionDenied": 403,
+    "django.core.exceptions.SuspiciousOperation": 400,
+    "django.core.exceptions.BadRequest": 400,
+}
+
 
 def dotted(node: ast.expr) -> str:
     """Spell a caught type (or any name expression) the way it was written.

@@ -13,6 +13,7 @@ from autocapture._audit._ast_tools import (
     BROAD,
     CLIENT_ERROR,
     CONTROL_FLOW,
+    DJANGO_ANSWERS,
     LOG_LEVELS,
     RETRIES,
     UNPROCESSABLE,
@@ -60,6 +61,8 @@ class HandlerVisitor(WalkerBase, ast.NodeVisitor):
                 return HttpOutcome(404, raised=True, text=last)
             if snake in HTTPStatus.__members__:
                 return HttpOutcome(int(HTTPStatus[snake]), raised=True, text=last)
+        if name in DJANGO_ANSWERS:
+            return HttpOutcome(DJANGO_ANSWERS[name], raised=True, text=last)
         return None
 
     def _local_call(self, frame: RawHandler, func: ast.expr, name: str, last: str) -> None:

@@ -471,3 +471,25 @@ def test_plain_syntax_error_has_no_version_claim(tmp_path):
     write_tree(tmp_path, {"bad.py": "def f(:\n    pass\n"})
     (failure,) = audit(str(tmp_path)).unreadable
     assert "needs Python" not in failure.error
+
+
+@pytest.mark.parametrize(
+    ("raised", "expected"),
+    [
+        ("PermissionDenied()", ("http_4xx", 403)),
+        ("SuspiciousOperation('x') from e", ("http_4xx", 400)),
+        ("openai.AuthenticationError('x', response=r, body=None) from e", ("reraise", None)),
+        ("httpx.HTTPStatusError('x', request=q, response=r) from e", ("reraise", None)),
+    ],
+)
+def test_sdk_errors_are_errors_framework_answers_are_answers(tmp_path, raised, expected):
+    """The runtime's rule: a framework's own 4xx is an answer; an SDK status error is not."""
+    source = (
+        "import openai, httpx\n"
+        "from django.core.exceptions import PermissionDenied, SuspiciousOperation\n"
+        "def f():\n    try:\n        pass\n    except KeyError as e:\n"
+        f"        raise {raised}\n"
+    )
+    write_tree(tmp_path, {"a.py": source})
+    (handler,) = audit(str(tmp_path)).handlers
+    assert (handler.handler_class, handler.status) == expected
