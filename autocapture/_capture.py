@@ -149,7 +149,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         all_tags = {"context_type": context_type, "function": function, "module": module}
         if operation:
             all_tags["operation"] = operation
-        for given in (bound_tags(exc), tags):  # the caller's own tags win
+        for given in (bound_tags(exc, context_type), tags):  # the caller's own tags win
             for k, v in given.items():
                 name = str(k)
                 all_tags[name] = (

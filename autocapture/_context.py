@@ -72,13 +72,14 @@ def bound_context() -> Mapping[str, Any]:
     return _bound.get()
 
 
-def bound_tags(exc: BaseException) -> Mapping[str, Any]:
+def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[str, Any]:
     """Return the tags the bound context gives an event for ``exc`` (raw, to be scrubbed).
 
     Inside a request served through the ASGI middleware, those are the request's tags
     (``endpoint``, ``endpoint_type``, ``is_revenue_critical``...): whichever layer
     reports the error first, a decorated service or the middleware, the one event has
-    them. ``bind_context`` values are context, not tags.
+    them. ``bind_context`` values are context, not tags. ``context_type`` is the
+    reporting code's (it decides the ``error_category`` tag).
     """
     bound = _bound.get()
     while type(bound) is _Layered:
@@ -86,7 +87,7 @@ def bound_tags(exc: BaseException) -> Mapping[str, Any]:
     event_tags = getattr(bound, "event_tags", None)
     if event_tags is None:
         return _EMPTY
-    return event_tags(exc)  # type: ignore[no-any-return]
+    return event_tags(exc, context_type)  # type: ignore[no-any-return]
 
 
 # Scrubbed copies of bound contexts, keyed by the bound mapping's id while its block is

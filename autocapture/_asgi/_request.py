@@ -354,7 +354,10 @@ def sentry_request(scope: Scope, headers: list[tuple[str, str]]) -> dict[str, An
 
 
 def request_tags(
-    exc: BaseException, described: Mapping[str, Any], options: Options
+    exc: BaseException,
+    described: Mapping[str, Any],
+    options: Options,
+    context_type: str | None = None,
 ) -> dict[str, str]:
     """Return the tags of a request's error event.
 
@@ -362,6 +365,8 @@ def request_tags(
         exc: The error.
         described: What ``describe_request`` returned for the request.
         options: The middleware's settings.
+        context_type: The context type of the code that reported the error, when known
+            (it decides ``error_category``).
 
     Returns:
         ``endpoint``, ``method``, ``endpoint_type``, ``has_user``, ``exception_type``,
@@ -379,7 +384,7 @@ def request_tags(
         "endpoint_type": kind,
         "has_user": "true" if has_user else "false",
         "exception_type": exception_type,
-        "error_category": error_category(exc, options.error_categories),
+        "error_category": error_category(exc, options.error_categories, context_type),
         "is_revenue_critical": "true" if kind in options.revenue_critical else "false",
     }
 
@@ -424,10 +429,15 @@ class RequestContext(Mapping[str, Any]):
         self._described = merged
         return merged
 
-    def event_tags(self, exc: BaseException) -> dict[str, str]:
-        """The request's tags for an event of ``exc`` built inside it (never raises)."""
+    def event_tags(self, exc: BaseException, context_type: str | None = None) -> dict[str, str]:
+        """The request's tags for an event of ``exc`` built inside it (never raises).
+
+        Args:
+            exc: The error.
+            context_type: The context type of the code reporting it, when known.
+        """
         try:
-            return request_tags(exc, self._values(), self._options)
+            return request_tags(exc, self._values(), self._options, context_type)
         except Exception as err:
             report_failure("tagging an error with its request", err)
             return {}

@@ -169,8 +169,9 @@ _WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 class ErrorCategory:
     """A rule naming an error category: ``ErrorCategory("queue_error", modules=("kombu",))``.
 
-    A rule matches when any of its criteria does, for the exception's class or any base
-    class: a type name, a module, a word of the class name, or the event's context type.
+    A rule whose ``context_types`` holds the failing code's context type wins over every
+    class criterion; otherwise a rule matches when any of its criteria does, for the
+    exception's class or any base class: a type name, a module, a word of the class name.
     """
 
     name: str
@@ -337,9 +338,7 @@ def _class_facts(cls: type) -> tuple[tuple[str, str, str, frozenset[str]], ...]:
     return tuple(facts)
 
 
-def _matches(rule: ErrorCategory, cls: type, context_type: str | None) -> bool:
-    if context_type is not None and context_type in rule.context_types:
-        return True
+def _matches(rule: ErrorCategory, cls: type) -> bool:
     for module, top, name, words in _class_facts(cls):
         for wanted in rule.types:
             package, _, wanted_name = wanted.rpartition(".")
@@ -353,12 +352,10 @@ def _matches(rule: ErrorCategory, cls: type, context_type: str | None) -> bool:
     return False
 
 
-def _category_of(
-    exc: BaseException, context_type: str | None, rules: tuple[ErrorCategory, ...]
-) -> str:
+def _category_of(exc: BaseException, rules: tuple[ErrorCategory, ...]) -> str:
     cls = type(exc)
     for rule in rules:
-        if _matches(rule, cls, context_type):
+        if _matches(rule, cls):
             return rule.name
     return INTERNAL_ERROR
 
@@ -368,10 +365,14 @@ def error_category(
     rules: tuple[ErrorCategory, ...] = DEFAULT_ERROR_CATEGORIES,
     context_type: str | None = None,
 ) -> str:
-    """Return the category of ``exc``: the first matching rule, else ``"internal_error"``.
+    """Return the category of ``exc``: by its context type, else by its class or cause.
 
-    An error that no rule explains (an ``HTTPException(500)`` raised ``from`` the real
-    error, a wrapper) takes the category of its cause chain.
+    A context type that a rule names (``"payment"`` -> ``payment_error``) decides first:
+    the code that failed says what kind of failure it is (a declined card is a payment
+    error whatever its class; a timeout talking to the database is a database error).
+    Without one, the first rule matching the exception's class wins; an error that no
+    rule explains (an ``HTTPException(500)`` raised ``from`` the real error, a wrapper)
+    takes the category of its cause chain; else ``"internal_error"``.
 
     Args:
         exc: The exception.
@@ -381,11 +382,15 @@ def error_category(
     Returns:
         The category name.
     """
+    if context_type is not None:
+        for rule in rules:
+            if context_type in rule.context_types:
+                return rule.name
     current: BaseException | None = exc
     for _ in range(_MAX_CHAIN):
         if current is None:
             break
-        found = _category_of(current, context_type, rules)
+        found = _category_of(current, rules)
         if found != INTERNAL_ERROR:
             return found
         current = current.__cause__

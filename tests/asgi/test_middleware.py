@@ -150,7 +150,7 @@ async def test_an_error_a_decorated_service_reports_first_has_the_request_tags()
         "endpoint_type": "payment",
         "has_user": "true",
         "exception_type": "ConnectionError",
-        "error_category": "network_error",
+        "error_category": "payment_error",  # the context type decides, not the class
         "is_revenue_critical": "true",
     }
     assert first.context["tenant"] == "acme"
@@ -158,6 +158,49 @@ async def test_an_error_a_decorated_service_reports_first_has_the_request_tags()
         "/payments/later",
         "true",
     )
+
+
+async def test_error_category_follows_the_context_type_of_the_reporting_service() -> None:
+    """A payment service's plain exception is a payment_error, not an internal_error."""
+    from autocapture import auto_capture_errors
+    from autocapture._demo.service.errors import CardDeclinedError
+
+    sink = MemorySink()
+    configure(sink=sink)
+
+    @auto_capture_errors(context_type="payment")
+    def charge(card: str) -> None:
+        raise CardDeclinedError("card declined: insufficient funds")
+
+    @auto_capture_errors(context_type="database")
+    def load(user_id: str) -> None:
+        raise KeyError(user_id)
+
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def chat() -> None:
+        charge("4242")
+
+    @app.get("/users/{user_id}")
+    async def user(user_id: str) -> None:
+        load(user_id)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise CardDeclinedError("no context type here")
+
+    instrument(app)
+    for path in ("/v1/chat/completions", "/users/7", "/boom"):
+        method = "POST" if path.startswith("/v1") else "GET"
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            assert (await client.request(method, path)).status_code == 500
+    assert [e.tags["error_category"] for e in sink.events] == [
+        "payment_error",
+        "database_error",
+        "internal_error",  # no context type known: the exception's class decides
+    ]
 
 
 async def test_outside_a_request_events_have_no_request_tags() -> None:

@@ -198,16 +198,17 @@ def test_default_error_categories(exc: BaseException, expected: str) -> None:
     assert expected == error_category(exc)
 
 
-def test_context_type_and_cause_decide_when_the_class_does_not() -> None:
-    """A plain error takes its category from the context type, else from its cause."""
+def test_the_context_type_decides_then_the_class_then_the_cause() -> None:
+    """A known context type gives the category; without one the class, else its cause."""
     wrapped = RuntimeError("wrapper")
     wrapped.__cause__ = TimeoutError()
     assert (
         error_category(KeyError(), context_type="database"),
         error_category(ValueError(), context_type="provider"),
         error_category(TimeoutError(), context_type="provider"),
+        error_category(TimeoutError(), context_type="general"),
         error_category(wrapped),
-    ) == ("database_error", "provider_error", "timeout_error", "timeout_error")
+    ) == ("database_error", "provider_error", "provider_error", "timeout_error", "timeout_error")
 
 
 def test_custom_categories_extend_the_defaults() -> None:
