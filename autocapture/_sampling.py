@@ -11,9 +11,10 @@ Decision order, first answer wins:
 
 The path comes from ``asgi_scope["path"]``, else ``wsgi_environ["PATH_INFO"]``, else the
 transaction name (``"GET /v1/chat/completions"`` or a route template such as
-``"/users/{user_id}"``). Rules are compiled when the sampler is made: exact paths and
-literal prefixes go in dicts (a call costs one lookup per leading path segment, whatever
-the number of rules), and only glob rules listed before the best dict hit are matched.
+``"/users/{user_id}"``). Paths match exactly as the endpoint rules of
+``autocapture.asgi`` do (one matcher, ``autocapture._paths``; below a leading ``/api`` and
+version segment too), and the default rules are the endpoint table's health, inference
+and admin paths: a path is sampled as its ``endpoint_type`` tag says.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
 
 import sentry_sdk
 
 from autocapture._log import report_failure
+from autocapture._paths import DEFAULT_PATHS, GLOB_CHARS, KINDS, PathMatcher
 
 __all__ = [
     "DEFAULT_RULES",
@@ -36,9 +37,8 @@ __all__ = [
     "make_traces_sampler",
 ]
 
-_KINDS = ("exact", "prefix", "glob")
-_NO_RULE = 1 << 62  # an index beyond every rule: "no rule matched yet"
-_GLOB_CHARS = frozenset("*?")
+_KINDS = KINDS
+_GLOB_CHARS = GLOB_CHARS
 
 DEVELOPMENT_ENVIRONMENTS: frozenset[str] = frozenset({"dev", "development", "local"})
 """Environments that sample every trace (compared case-insensitively)."""
@@ -55,7 +55,10 @@ class SamplingRule:
       matches ``/admin`` and ``/admin/users`` but not ``/administrators``;
     * ``"glob"``: the whole path matches, where ``*`` is any run of characters within one
       segment, ``**`` any run across segments and ``?`` one character:
-      ``"/*/health"`` matches ``/v1/health``.
+      ``"/*/health"`` matches ``/internal/health``.
+
+    Every kind also matches below a leading ``/api`` segment, a version segment or both
+    (``"/health"`` matches ``/api/v1/health``), like the endpoint rules.
 
     Left out (``None``), the kind is inferred: a pattern holding ``*`` or ``?`` is a glob,
     one ending in ``/`` a prefix, any other exact.
@@ -129,59 +132,21 @@ def check_rate(where: str, rate: object) -> float:
 
 
 # The audited policy. Health checks and metrics scrapes are monitoring noise; inference is
-# revenue critical but high volume; admin traffic is rare and worth seeing.
-DEFAULT_RULES: tuple[SamplingRule, ...] = (
-    SamplingRule("/health", 0.0, "prefix"),
-    SamplingRule("/healthz", 0.0, "prefix"),
-    SamplingRule("/livez", 0.0, "prefix"),
-    SamplingRule("/readyz", 0.0, "prefix"),
-    SamplingRule("/metrics", 0.0, "prefix"),
-    SamplingRule("/ping", 0.0, "exact"),
-    SamplingRule("/*/health", 0.0, "glob"),
-    SamplingRule("/*/health/**", 0.0, "glob"),
-    SamplingRule("/*/metrics", 0.0, "glob"),
-    SamplingRule("/v1/chat/completions", 0.2, "prefix"),
-    SamplingRule("/v1/messages", 0.2, "prefix"),
-    SamplingRule("/v1/images", 0.2, "prefix"),
-    SamplingRule("/admin", 0.5, "prefix"),
-    SamplingRule("/*/admin", 0.5, "prefix"),
+# revenue critical but high volume; admin traffic is rare and worth seeing. The paths are
+# the endpoint table's, so that the sampler and the endpoint_type tag always agree.
+RATES_BY_ENDPOINT_TYPE: Mapping[str, float] = {"health": 0.0, "inference": 0.2, "admin": 0.5}
+
+DEFAULT_RULES: tuple[SamplingRule, ...] = tuple(
+    SamplingRule(pattern, RATES_BY_ENDPOINT_TYPE[kind_of_endpoint], kind)
+    for pattern, kind, kind_of_endpoint in DEFAULT_PATHS
+    if kind_of_endpoint in RATES_BY_ENDPOINT_TYPE
 )
 """The default rules: health/metrics 0.0, inference 0.2, admin 0.5 (others: ``default``).
 
-A ``"prefix"`` pattern holding ``*`` matches like a glob followed by "this or below".
+They are the default endpoint rules' paths of those types, in the same order.
 """
 
 RulesArg = Union[Iterable[SamplingRule], Mapping[str, float]]
-
-
-def _normalize(path: str) -> str:
-    return path[:-1] if len(path) > 1 and path.endswith("/") else path
-
-
-def _glob_regex(pattern: str) -> str:
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
-def _rule_regex(rule: SamplingRule) -> str:
-    body = _glob_regex(_normalize(rule.pattern))
-    if rule.kind == "prefix":
-        return body + "(?:/.*)?" if body != "/" else "/.*"
-    return body
 
 
 def _as_rules(where: str, rules: object) -> list[SamplingRule]:
@@ -213,18 +178,7 @@ def _as_rules(where: str, rules: object) -> list[SamplingRule]:
 class _Sampler:
     """The compiled rules; calling it answers one sampling decision and never raises."""
 
-    __slots__ = (
-        "_default",
-        "_depth",
-        "_dev",
-        "_environment",
-        "_exact",
-        "_globs",
-        "_prefix",
-        "_rates",
-        "_root",
-        "rules",
-    )
+    __slots__ = ("_default", "_dev", "_environment", "_matcher", "_rates", "rules")
 
     def __init__(
         self,
@@ -238,25 +192,7 @@ class _Sampler:
         self._dev = development
         self._environment = environment
         self._rates = [rule.rate for rule in rules]
-        # First rule wins everywhere: each table keeps the lowest rule index per pattern.
-        self._exact: dict[str, int] = {}
-        self._prefix: dict[str, int] = {}
-        globs: list[tuple[int, str, re.Pattern[str]]] = []
-        for index, rule in enumerate(rules):
-            pattern = _normalize(rule.pattern)
-            if rule.kind == "exact":
-                self._exact.setdefault(pattern, index)
-            elif rule.kind == "prefix" and not _GLOB_CHARS.intersection(pattern):
-                self._prefix.setdefault(pattern, index)
-            else:
-                # A literal every match contains: a substring test skips most regex calls.
-                literal = max(re.split(r"[*?]", pattern), key=len)
-                globs.append((index, literal, re.compile(_rule_regex(rule))))
-        self._globs = tuple(globs)
-        # Literal prefixes are found by dict lookups of the path's first segments: at most
-        # as many lookups as the deepest prefix has segments, whatever the number of rules.
-        self._depth = max((p.count("/") for p in self._prefix), default=0)
-        self._root = self._prefix.get("/")
+        self._matcher = PathMatcher((rule.pattern, str(rule.kind)) for rule in rules)
 
     def __call__(self, sampling_context: dict[str, Any]) -> float:
         try:
@@ -275,24 +211,8 @@ class _Sampler:
 
     def rate_for(self, path: str) -> float:
         """Return the rate of the first rule matching ``path``, else the default rate."""
-        path = _normalize(path)
-        best = self._exact.get(path, _NO_RULE)
-        if self._root is not None and self._root < best:
-            best = self._root
-        prefix = self._prefix
-        end = 0
-        for _ in range(self._depth):
-            end = path.find("/", end + 1)
-            best = min(best, prefix.get(path if end < 0 else path[:end], _NO_RULE))
-            if end < 0:
-                break
-        for index, literal, regex in self._globs:
-            if index >= best:
-                break
-            if literal in path and regex.fullmatch(path):
-                best = index
-                break
-        return self._default if best == _NO_RULE else self._rates[best]
+        index = self._matcher.first(path)
+        return self._default if index is None else self._rates[index]
 
     def _is_development(self) -> bool:
         environment = self._environment

@@ -62,6 +62,11 @@ PRODUCTION = make_traces_sampler(environment="production")
         ("/v1/imagesearch", 0.1),
         ("/healthcare/records", 0.1),
         ("/ping/7", 0.1),
+        ("/api/v1/health", 0.0),
+        ("/api/v1/chat/completions", 0.2),
+        ("/api/v1/messages/count_tokens", 0.2),
+        ("/api/admin/keys", 0.5),
+        ("/api/v2/chat/completions", 0.1),
     ],
 )
 def test_default_rules_reproduce_the_audited_policy(path: str, rate: float) -> None:
@@ -377,3 +382,45 @@ async def test_with_the_real_sdk_an_unsampled_parent_is_followed() -> None:
         await client.get("/health", headers={"sentry-trace": f"{trace}-1"})
     sentry_sdk.flush()
     assert transactions(transport) == ["/health"]
+
+
+AGREEMENT_PATHS = [
+    "/health",
+    "/api/v1/health",
+    "/v2/healthz",
+    "/api/ready",
+    "/monitoring/db",
+    "/metrics",
+    "/api/v1/chat/completions",
+    "/v1/chat/completions",
+    "/api/v1/messages",
+    "/v1/images/generations",
+    "/v1/embeddings",
+    "/api/v2/chat/completions",
+    "/admin/users",
+    "/api/v3/admin",
+    "/users/7",
+    "/payments/charge",
+    "/",
+    "/healthcare",
+]
+RATES_BY_TYPE = {"health": 0.0, "inference": 0.2, "admin": 0.5}
+
+
+@pytest.mark.parametrize("path", AGREEMENT_PATHS)
+def test_sampler_and_endpoint_tags_agree(path: str) -> None:
+    """The default sampler rate of a path is the rate of the endpoint type its tags say."""
+    from autocapture.asgi import DEFAULT_ENDPOINT_RULES, endpoint_type
+
+    kind = endpoint_type(path, DEFAULT_ENDPOINT_RULES)
+    assert RATES_BY_TYPE.get(kind, 0.1) == PRODUCTION(asgi(path)), kind
+
+
+def test_sampler_and_endpoint_rules_share_one_matcher() -> None:
+    """Both kinds of rule match through the one low-level path matcher."""
+    import autocapture._asgi._rules as endpoint_rules
+    import autocapture._sampling as sampling
+    from autocapture import _paths
+
+    assert sampling.PathMatcher is _paths.PathMatcher
+    assert endpoint_rules.PathMatcher is _paths.PathMatcher

@@ -8,11 +8,12 @@ only when something failed, never on the success path.
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 import functools
 import re
 from collections.abc import Iterable
 from typing import TypeVar
+
+from autocapture._paths import DEFAULT_PATHS, KINDS, PathMatcher
 
 __all__ = [
     "DEFAULT_ENDPOINT_RULES",
@@ -26,7 +27,7 @@ __all__ = [
     "error_category",
 ]
 
-_MATCH_KINDS = ("exact", "prefix", "glob")
+_MATCH_KINDS = KINDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,18 +35,20 @@ class EndpointRule:
     """A path rule giving an endpoint type: ``EndpointRule("/billing", "payment")``.
 
     The rule is matched against the route template when the router resolved one
-    (``/users/{user_id}``), else against the path without the ``root_path``.
+    (``/users/{user_id}``), else against the path without the ``root_path``, by the same
+    matcher as the traces sampler's rules (``autocapture.sampling.SamplingRule``).
     """
 
     pattern: str
-    """``"/payments"``, ``"/v1/chat/completions"`` or a glob such as ``"*/webhooks/stripe*"``."""
+    """``"/payments"``, ``"/v1/chat/completions"`` or a glob such as ``"**/webhooks/stripe*"``."""
     endpoint_type: str
     """The type the matching paths get, e.g. ``"payment"``; any non-empty string."""
     match: str = "prefix"
     """``"exact"`` (the whole path), ``"prefix"`` (the path or anything below it, on
     segment boundaries: ``/users`` matches ``/users/1`` but not ``/usersettings``) or
-    ``"glob"`` (``fnmatch`` syntax, case-sensitive, ``*`` also matches ``/``). A prefix
-    rule also matches below a leading ``/api`` segment, a version segment (``/v2``) or
+    ``"glob"`` (the whole path; ``*`` is any run of characters within one segment, ``**``
+    any run across segments, ``?`` one character). A trailing ``/`` is ignored, and every
+    kind also matches below a leading ``/api`` segment, a version segment (``/v2``) or
     both: ``/billing`` matches ``/api/v2/billing/invoices``."""
 
     def __post_init__(self) -> None:
@@ -74,59 +77,21 @@ class EndpointRule:
         Returns:
             True when the rule applies.
         """
-        if self.match == "exact":
-            return path == self.pattern
-        if self.match == "prefix":
-            base = self.pattern.rstrip("/")
-            # Routers are often mounted under /api, a version, or both (/api/v2/billing):
-            # the rule also applies below those leading segments.
-            return any(
-                candidate == base or candidate.startswith(base + "/") or candidate == self.pattern
-                for candidate in _unprefixed(path)
-            )
-        return fnmatch.fnmatchcase(path, self.pattern)
+        return _matcher((self,)).first(path) is not None
 
 
-_API_SEGMENT = re.compile(r"/api(?=/)")
-_VERSION_SEGMENT = re.compile(r"/v\d+(?=/)")
+@functools.lru_cache(maxsize=64)
+def _matcher(rules: tuple[EndpointRule, ...]) -> PathMatcher:
+    # Rule tuples are frozen and hashable: each set of rules is compiled once.
+    return PathMatcher((rule.pattern, rule.match) for rule in rules)
 
 
-def _unprefixed(path: str) -> tuple[str, ...]:
-    """``path``, then without a leading ``/api`` segment, then without a version after it."""
-    candidates = [path]
-    match = _API_SEGMENT.match(path)
-    rest = path[match.end() :] if match else path
-    if match:
-        candidates.append(rest)
-    version = _VERSION_SEGMENT.match(rest)
-    if version:
-        candidates.append(rest[version.end() :])
-    return tuple(candidates)
-
-
-def _rules(endpoint_type: str, *prefixes: str) -> tuple[EndpointRule, ...]:
-    return tuple(EndpointRule(p, endpoint_type) for p in prefixes)
-
-
-DEFAULT_ENDPOINT_RULES: tuple[EndpointRule, ...] = (
-    *_rules(
-        "inference",
-        "/v1/chat/completions",
-        "/v1/messages",
-        "/v1/images",
-        "/v1/completions",
-        "/v1/embeddings",
-    ),
-    *_rules("payment", "/payments", "/checkout", "/stripe", "/billing"),
-    EndpointRule("*/webhook*/stripe*", "payment", match="glob"),
-    *_rules("auth", "/auth", "/login", "/logout", "/token"),
-    *_rules("api_keys", "/api-keys", "/keys"),
-    *_rules("admin", "/admin"),
-    *_rules("users", "/users", "/user"),
-    *_rules("catalog", "/models", "/providers", "/catalog"),
-    *_rules("health", "/health", "/healthz", "/ready", "/metrics", "/monitoring"),
+DEFAULT_ENDPOINT_RULES: tuple[EndpointRule, ...] = tuple(
+    EndpointRule(pattern, kind_of_endpoint, match=kind)
+    for pattern, kind, kind_of_endpoint in DEFAULT_PATHS
 )
-"""The audited endpoint types; anything else is ``"other"``."""
+"""The audited endpoint types; anything else is ``"other"``. The traces sampler's default
+rules are the health, inference and admin paths of this table."""
 
 REVENUE_CRITICAL_TYPES: frozenset[str] = frozenset(("inference", "payment"))
 """Endpoint types whose errors are tagged ``is_revenue_critical="true"`` by default."""
@@ -142,10 +107,9 @@ def endpoint_type(path: str, rules: tuple[EndpointRule, ...]) -> str:
     Returns:
         The endpoint type.
     """
-    for rule in rules:
-        if rule.matches(path):
-            return rule.endpoint_type
-    return "other"
+    rules = rules if type(rules) is tuple else tuple(rules)
+    index = _matcher(rules).first(path)
+    return "other" if index is None else rules[index].endpoint_type
 
 
 def check_endpoint_rules(rules: object) -> tuple[EndpointRule, ...]:

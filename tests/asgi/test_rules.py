@@ -76,10 +76,10 @@ def test_default_endpoint_types(path: str, expected: str) -> None:
 
 
 def test_match_kinds() -> None:
-    """exact matches the whole path, prefix whole segments, glob fnmatch patterns."""
+    """exact matches the whole path, prefix whole segments, glob segment-wise patterns."""
     exact = EndpointRule("/status", "health", match="exact")
     prefix = EndpointRule("/jobs/", "queue")
-    glob = EndpointRule("/tenants/*/invoices*", "payment", match="glob")
+    glob = EndpointRule("/tenants/*/invoices/**", "payment", match="glob")
     assert [
         exact.matches("/status"),
         exact.matches("/status/1"),
@@ -88,7 +88,8 @@ def test_match_kinds() -> None:
         prefix.matches("/jobsite"),
         glob.matches("/tenants/acme/invoices/3"),
         glob.matches("/tenants/acme/users"),
-    ] == [True, False, True, True, False, True, False]
+        glob.matches("/tenants/acme/x/invoices/3"),  # * stays within one segment
+    ] == [True, False, True, True, False, True, False, False]
 
 
 def test_first_matching_rule_wins() -> None:
