@@ -24,6 +24,7 @@ from autocapture._asgi._middleware import (
     context_for,
 )
 from autocapture._asgi._request import walk_routes
+from autocapture._web._kind import app_kind
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -69,7 +70,11 @@ def instrument(app: AppT, **options: Any) -> AppT:
     the app's exception handlers capture ``HTTPException``\\s of status >= 500 (with their
     cause chain) and exceptions other handlers turn into 5xx responses, answering exactly
     as the handlers did. A handler registered before or after this call is kept (wrapped,
-    not replaced). Idempotent: a second call changes nothing.
+    not replaced). Called again, it adds nothing twice: options given to a later call
+    (before the first request) replace the middleware's options, also those of an
+    ``AutoCaptureMiddleware`` the user added; a later call without options changes
+    nothing. Once the app serves requests its middleware cannot change, so other
+    options raise ``RuntimeError`` (the same options are a no-op).
 
     Args:
         app: A ``starlette.applications.Starlette`` (``fastapi.FastAPI``) application
@@ -83,34 +88,61 @@ def instrument(app: AppT, **options: Any) -> AppT:
     Raises:
         ImportError: Starlette is not installed (``pip install 'autocapture[fastapi]'``).
         TypeError: ``app`` is not a Starlette application, or an option is invalid.
-        RuntimeError: ``app`` already started (its middleware stack is built), or it
-            already has an ``AutoCaptureMiddleware`` and options were given.
+        RuntimeError: ``app`` already started (its middleware stack is built) and was
+            not instrumented, or was and other options are given.
     """
     applications = _import_starlette()
     if not isinstance(app, applications.Starlette):
         raise TypeError(
             f"instrument() takes a FastAPI or Starlette application, got "
             f"{type(app).__name__}; wrap other ASGI apps with AutoCaptureMiddleware(app)"
+            f"{_wsgi_hint(app)}"
         )
-    if getattr(app, _INSTRUMENTED, False):
-        return app
+    if options:
+        # Validate now, so that a bad option fails here rather than on the first request.
+        AutoCaptureMiddleware(_no_app, **options)
+    ours = next((m for m in app.user_middleware if _is_ours(m)), None)
     if app.middleware_stack is not None:
+        # Started: the middleware instance exists and cannot take other options.
+        current = getattr(ours, "kwargs", None)
+        if options and current != options:
+            changed = sorted(set(options) ^ set(current or {}) | _differing(options, current))
+            raise RuntimeError(
+                f"instrument(app) was called again with other options ({', '.join(changed)}) "
+                "but the application already serves requests, so its middleware cannot "
+                "change: give every option to the first instrument() call"
+            )
+        if getattr(app, _INSTRUMENTED, False):
+            return app
         raise RuntimeError(
             "instrument(app) must be called before the application serves its first "
             "request (Starlette builds its middleware stack then)"
         )
-    present = any(_is_ours(m) for m in app.user_middleware)
-    if present and options:
-        raise RuntimeError(
-            "the application already has an AutoCaptureMiddleware: give the options to it, "
-            "not to instrument()"
-        )
-    if not present:
-        # Validate now, so that a bad option fails here rather than on the first request.
-        AutoCaptureMiddleware(_no_app, **options)
+    if ours is None:
         app.add_middleware(AutoCaptureMiddleware, **options)
-    _capture_in_handlers(app, outermost=True)
+    elif options:
+        # Called again (or after add_middleware) with options: they apply, replacing the
+        # ones given before, rather than being ignored.
+        index = app.user_middleware.index(ours)
+        app.user_middleware[index] = type(ours)(AutoCaptureMiddleware, **options)
+    if not getattr(app, _INSTRUMENTED, False):
+        _capture_in_handlers(app, outermost=True)
     return app
+
+
+def _wsgi_hint(app: object) -> str:
+    if app_kind(app) != "wsgi":
+        return ""
+    return (
+        f"; {type(app).__name__} is a WSGI app: use autocapture.wsgi.instrument(app) "
+        "(Flask) or autocapture.wsgi.AutoCaptureMiddleware(app)"
+    )
+
+
+def _differing(options: dict[str, Any], current: object) -> set[str]:
+    if not isinstance(current, dict):
+        return set(options)
+    return {k for k in options if k in current and current[k] != options[k]}
 
 
 def _capture_in_handlers(app: Starlette, *, outermost: bool) -> None:

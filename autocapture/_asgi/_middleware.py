@@ -39,6 +39,7 @@ from autocapture._capture import emit_error, is_intentional_http_error
 from autocapture._config import check_sink
 from autocapture._context import _bound
 from autocapture._log import report_failure
+from autocapture._web._kind import wrong_door
 
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
@@ -106,9 +107,14 @@ class AutoCaptureMiddleware:
             request_id_header: The header whose value becomes ``request_id``.
 
         Raises:
-            TypeError: An option has the wrong type; the message names it.
+            TypeError: ``app`` is a WSGI app (the message names
+                ``autocapture.wsgi.AutoCaptureMiddleware``), or an option has the wrong
+                type; the message names it.
             ValueError: An option has a value that is not allowed.
         """
+        wrong = wrong_door(app, "asgi")
+        if wrong is not None:
+            raise TypeError(wrong)
         self.app = app
         self.options = make_options(
             endpoint_rules=endpoint_rules,

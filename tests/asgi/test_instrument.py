@@ -10,6 +10,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -201,10 +202,54 @@ async def test_existing_middleware_is_reused() -> None:
         raise HTTPException(status_code=500)
 
     instrument(app)
-    with pytest.raises(RuntimeError, match="already has an AutoCaptureMiddleware"):
-        instrument(FastAPI(middleware=app.user_middleware), slow_request_ms=1)
     await get(app, "/boom")
     assert (len(own), sum(m.cls is AutoCaptureMiddleware for m in app.user_middleware)) == (1, 1)
+
+
+async def test_a_second_call_with_other_options_applies_them() -> None:
+    """instrument(app, **new) before the first request: the middleware gets the new options."""
+    first, second, added = MemorySink(), MemorySink(), MemorySink()
+    configure(sink=MemorySink())
+    app = FastAPI()
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise ValueError("crash")
+
+    instrument(app, sink=first)
+    instrument(app, sink=second)
+    instrument(app)  # no options: the ones given last stay
+    await get(app, "/crash")
+    assert (len(first), len(second)) == (0, 1)
+    assert sum(m.cls is AutoCaptureMiddleware for m in app.user_middleware) == 1
+
+    # The same for a middleware the user added themselves.
+    other = FastAPI(middleware=[Middleware(AutoCaptureMiddleware, sink=first)])
+    other.get("/crash")(crash)
+    instrument(other, sink=added)
+    await get(other, "/crash")
+    assert (len(first), len(added)) == (0, 1)
+
+
+async def test_other_options_after_the_first_request_raise() -> None:
+    """A started app cannot change its middleware: other options raise, the same are a no-op."""
+    sink = MemorySink()
+    app = FastAPI()
+
+    @app.get("/")
+    async def index() -> dict[str, str]:
+        return {}
+
+    instrument(app, sink=sink, slow_request_ms=100)
+    await get(app, "/")
+    assert instrument(app, sink=sink, slow_request_ms=100) is app
+    assert instrument(app) is app
+    with pytest.raises(
+        RuntimeError, match=r"other options \(slow_request_ms\).*already serves requests"
+    ):
+        instrument(app, sink=sink, slow_request_ms=5)
+    with pytest.raises(ValueError, match="slow_request_ms"):  # a bad option says so first
+        instrument(app, slow_request_ms=-1)
 
 
 async def test_instrument_refuses_started_apps_and_other_objects() -> None:

@@ -750,3 +750,44 @@ async def test_binding_context_in_a_request_does_not_describe_it() -> None:
         event.context["route"],
         event.user["id"],
     ) == (["resolved"], "acme", "/loud", "u-1")
+
+
+def test_a_wsgi_app_is_refused_with_the_right_door() -> None:
+    """Flask apps, Django's WSGI handler and plain WSGI callables name the WSGI middleware."""
+    import flask
+    from django.core.handlers.wsgi import WSGIHandler
+
+    def plain_wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return []
+
+    class CallableWsgi:
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            return []
+
+    for app in (flask.Flask("shop"), plain_wsgi, CallableWsgi()):
+        with pytest.raises(TypeError, match=r"use autocapture\.wsgi\.AutoCaptureMiddleware"):
+            AutoCaptureMiddleware(app)
+    with pytest.raises(TypeError, match=r"autocapture\.wsgi\.instrument\(app\)"):
+        AutoCaptureMiddleware(flask.Flask("shop"))
+    with pytest.raises(TypeError, match="WSGIHandler"):
+        AutoCaptureMiddleware(WSGIHandler.__new__(WSGIHandler))
+    with pytest.raises(TypeError, match=r"autocapture\.wsgi\.instrument"):
+        instrument(flask.Flask("shop"))  # type: ignore[type-var]
+
+
+def test_asgi_apps_of_every_shape_are_accepted() -> None:
+    """Coroutine functions, objects with an async __call__ and frameworks all pass."""
+
+    async def plain(scope: Any, receive: Any, send: Any) -> None:
+        return None
+
+    class Obj:
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            return None
+
+    class SyncReturningCoroutine:  # legal ASGI: a sync __call__ returning an awaitable
+        def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+            return plain(scope, receive, send)
+
+    for app in (plain, Obj(), SyncReturningCoroutine(), FastAPI()):
+        assert AutoCaptureMiddleware(app).app is app
