@@ -28,6 +28,7 @@ from autocapture._once import mark_sent_to_sentry
 from autocapture._sentry._exit import BUILT, ensure_exit_scrub
 from autocapture._sentry._frames import Built, exception_values
 from autocapture._sentry._once import _once_processor
+from autocapture._sentry_skip import skip_integration_duplicates
 
 __all__ = ["install", "send"]
 
@@ -50,6 +51,9 @@ def send(event: CapturedError) -> None:
     install()
     ensure_exit_scrub(client)
     _register_finish()
+    # Separate from the once-only processor: integrations skip building the events it
+    # would drop (autocapture._sentry_skip).
+    skip_integration_duplicates(client)
     exc = event.exception
     mechanism = {"type": "autocapture", "handled": event.handled}
     built_exception = True

@@ -99,3 +99,59 @@ def test_matrix_on_uvicorn_gives_one_sentry_event_per_error(
     wait_for(lambda: len(sentry_transport.events), 6)
     counts = {s: sentry_events_for(sentry_transport.events, s) for s in SCENARIOS}
     assert counts == EXPECTED_EVENTS
+
+
+def test_on_uvicorn_no_sentry_event_is_built_only_to_be_dropped(
+    serve: Callable[..., str],
+    sentry_transport: RecordingTransport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sentry's ASGI, Starlette and logging integrations build nothing autocapture sent.
+
+    uvicorn logs "Exception in ASGI application" with the error (log level "error"), the
+    ASGI integration sees it propagate and Starlette's sees the HTTPException(500): each
+    would build an event that the once-only rule then drops.
+    """
+    import sentry_sdk.integrations.asgi
+    import sentry_sdk.integrations.logging
+    import sentry_sdk.integrations.starlette
+    from fastapi import FastAPI, HTTPException
+
+    from autocapture.asgi import instrument
+
+    configure(sink=SentrySink())
+    built: list[str] = []
+    for module in (
+        sentry_sdk.integrations.asgi,
+        sentry_sdk.integrations.starlette,
+        sentry_sdk.integrations.logging,
+    ):
+        original = module.event_from_exception
+
+        def counting(
+            *args: Any, _original: Any = original, _name: str = module.__name__, **kwargs: Any
+        ) -> Any:
+            built.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, "event_from_exception", counting)
+
+    app = FastAPI()
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise ValueError("crash")
+
+    @app.get("/http500")
+    async def http500() -> None:
+        raise HTTPException(status_code=500, detail="down")
+
+    base_url = serve(instrument(app), log_level="error")
+    for _ in range(3):
+        for path in ("/crash", "/http500"):
+            # A client per request: uvicorn closes the connection after an app error.
+            with httpx.Client(base_url=base_url, timeout=10) as client:
+                assert client.get(path).status_code == 500
+    wait_for(lambda: len(sentry_transport.events), 6)
+    assert len(sentry_transport.events) == 6
+    assert built == []  # autocapture builds its own six without event_from_exception
