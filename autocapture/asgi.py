@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from autocapture._asgi._instrument import instrument
 from autocapture._asgi._middleware import AutoCaptureMiddleware
-from autocapture._asgi._request import api_key_hash
-from autocapture._asgi._rules import (
+from autocapture._web._request import api_key_hash
+from autocapture._web._rules import (
     DEFAULT_ENDPOINT_RULES,
     DEFAULT_ERROR_CATEGORIES,
     REVENUE_CRITICAL_TYPES,

@@ -14,13 +14,25 @@ the benchmarking thread (``time.thread_time``: the app, the middleware and httpx
 in it), so that other processes on a shared machine do not count. The table shows the
 median microseconds per request and the median over rounds of the ratio to ``bare`` in
 the same round (target: autocapture at most 1.10x, and below the ``BaseHTTPMiddleware``
-pass-through). Run: ``python benchmarks/bench_asgi.py``.
+pass-through).
+
+Then the cost of a failing request on a real server: two uvicorn servers (subprocesses
+on 127.0.0.1) run the same FastAPI app whose route raises, with sentry-sdk initialised
+with its default integrations and a null transport; one is set up with
+``instrument(app)``. Batches of failing requests go to each in turn, and each server
+reports its own process CPU time around a batch (``time.process_time``), so the client's
+work does not count. Target: at most 1.05x the server with Sentry's integrations alone,
+and exactly one event per failure on both. Run: ``python benchmarks/bench_asgi.py``
+(``--failing`` for the server part only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable
@@ -152,7 +164,125 @@ async def measure(
     return ratios
 
 
+FAIL_ROUNDS = 31
+FAIL_BATCH = 40
+SERVER_VARIANTS = ("sentry", "sentry+autocapture")
+
+
+def serve(variant: str, port: int) -> None:
+    """Run the failing app on uvicorn (in a subprocess); /_cpu and /_events report."""
+    import sentry_sdk
+    import uvicorn
+    from sentry_sdk.transport import Transport
+
+    events = [0]
+
+    class NullTransport(Transport):
+        def capture_envelope(self, envelope: Any) -> None:
+            events[0] += sum(item.type == "event" for item in envelope.items)
+
+        def flush(self, timeout: float, callback: Any = None) -> None:
+            pass
+
+    sentry_sdk.init(dsn="https://public@sentry.example.invalid/1", transport=NullTransport())
+    app = FastAPI()
+
+    def load_order(order_id: str) -> dict[str, str]:
+        raise KeyError(order_id)
+
+    @app.get("/orders/{order_id}")
+    async def order(order_id: str) -> dict[str, str]:
+        return load_order(order_id)
+
+    @app.get("/_cpu")
+    async def cpu() -> dict[str, float]:
+        return {"cpu": time.process_time(), "events": events[0]}
+
+    if variant == "sentry+autocapture":
+        instrument(app)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(app, log_level="error", lifespan="off", ws="none", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def start_server(variant: str) -> tuple[subprocess.Popen[bytes], str]:
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    process = subprocess.Popen(  # noqa: S603 - this file, run by this interpreter
+        [sys.executable, __file__, "--serve", variant, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/_cpu", timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise
+            time.sleep(0.1)
+
+
+def server_state(url: str) -> tuple[float, int]:
+    answer = httpx.get(f"{url}/_cpu", timeout=10).json()
+    return float(answer["cpu"]), int(answer["events"])
+
+
+def failing_batch(url: str, n: int) -> tuple[float, int]:
+    """Send ``n`` failing requests; return the server's CPU seconds and new events."""
+    cpu0, events0 = server_state(url)
+    for i in range(n):
+        # A connection per request: uvicorn closes it after an application error.
+        with httpx.Client(base_url=url, timeout=10) as client:
+            assert client.get(f"/orders/o-{i}").status_code == 500
+    cpu1, events1 = server_state(url)
+    return cpu1 - cpu0, events1 - events0
+
+
+def measure_failing() -> float:
+    servers = {v: start_server(v) for v in SERVER_VARIANTS}
+    try:
+        for _, url in servers.values():
+            failing_batch(url, FAIL_BATCH)  # warm up
+        samples: dict[str, list[float]] = {v: [] for v in SERVER_VARIANTS}
+        events: dict[str, int] = dict.fromkeys(SERVER_VARIANTS, 0)
+        for _ in range(FAIL_ROUNDS):
+            for variant, (_, url) in servers.items():
+                cpu, new = failing_batch(url, FAIL_BATCH)
+                samples[variant].append(cpu / FAIL_BATCH * 1e6)
+                events[variant] += new
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
+    ratio = statistics.median(
+        a / b for a, b in zip(samples["sentry+autocapture"], samples["sentry"])
+    )
+    total = FAIL_ROUNDS * FAIL_BATCH
+    print(f"\nuvicorn, failing request, server CPU ({FAIL_BATCH} requests x {FAIL_ROUNDS} rounds)")
+    print(f"{'server':<20} {'median us/request':>18} {'vs sentry':>10} {'events/failure':>15}")
+    for variant, s in samples.items():
+        r = statistics.median(a / b for a, b in zip(s, samples["sentry"]))
+        print(
+            f"{variant:<20} {statistics.median(s):>18.1f} {r:>9.3f}x {events[variant] / total:>15.2f}"
+        )
+    one_each = all(count == total for count in events.values())
+    print(
+        "target (<= 1.05x Sentry's integrations alone, one event per failure):",
+        "met" if ratio <= 1.05 and one_each else "MISSED",
+    )
+    return ratio if one_each else float("inf")
+
+
 async def main() -> int:
+    if "--failing" in sys.argv:
+        return 0 if measure_failing() <= 1.05 else 1
     configure(sink=MemorySink())
     print(f"Python {sys.version.split()[0]}")
     via_httpx = await measure(
@@ -170,8 +300,12 @@ async def main() -> int:
         "\ntarget (httpx.ASGITransport <= 1.10x bare, every driver below BaseHTTPMiddleware):",
         "met" if ok else "MISSED",
     )
-    return 0 if ok else 1
+    failing_ok = measure_failing() <= 1.05
+    return 0 if ok and failing_ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(asyncio.run(main()))

@@ -418,8 +418,8 @@ def test_sampler_and_endpoint_tags_agree(path: str) -> None:
 
 def test_sampler_and_endpoint_rules_share_one_matcher() -> None:
     """Both kinds of rule match through the one low-level path matcher."""
-    import autocapture._asgi._rules as endpoint_rules
     import autocapture._sampling as sampling
+    import autocapture._web._rules as endpoint_rules
     from autocapture import _paths
 
     assert sampling.PathMatcher is _paths.PathMatcher

@@ -17,29 +17,19 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import sentry_sdk
 
-from autocapture._asgi._request import (
-    DEFAULT_OPTIONS,
-    Options,
-    RequestContext,
-    UserResolver,
-    request_tags,
-    route_path,
-    route_template,
-)
-from autocapture._asgi._rules import (
+from autocapture._asgi._request import AsgiRequestContext, route_path, route_template
+from autocapture._context import _bound
+from autocapture._log import report_failure
+from autocapture._web._kind import wrong_door
+from autocapture._web._options import DEFAULT_OPTIONS, UserResolver, make_options
+from autocapture._web._request import capture_request_error
+from autocapture._web._rules import (
     DEFAULT_ENDPOINT_RULES,
     DEFAULT_ERROR_CATEGORIES,
     REVENUE_CRITICAL_TYPES,
     EndpointRule,
     ErrorCategory,
-    check_endpoint_rules,
-    check_error_categories,
 )
-from autocapture._capture import emit_error, is_intentional_http_error
-from autocapture._config import check_sink
-from autocapture._context import _bound
-from autocapture._log import report_failure
-from autocapture._web._kind import wrong_door
 
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
@@ -133,7 +123,7 @@ class AutoCaptureMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        context = RequestContext(scope, self.options, _get_bound(), scope.get("app", self.app))
+        context = AsgiRequestContext(scope, self.options, _get_bound(), scope.get("app", self.app))
         scope[SCOPE_KEY] = context
         # bind_context without the context manager's cost: the object describes the
         # request only if an event is built while it is bound.
@@ -155,125 +145,15 @@ class AutoCaptureMiddleware:
             slow_request(context, elapsed)
 
 
-def make_options(
-    *,
-    endpoint_rules: Iterable[EndpointRule] = DEFAULT_ENDPOINT_RULES,
-    error_categories: Iterable[ErrorCategory] = DEFAULT_ERROR_CATEGORIES,
-    revenue_critical: Iterable[str] = REVENUE_CRITICAL_TYPES,
-    user_resolver: UserResolver | None = None,
-    hash_key: str | bytes | None = None,
-    slow_request_ms: float = 5000,
-    sink: Sink | None = None,
-    request_id_header: str = "X-Request-ID",
-) -> Options:
-    """Validate the middleware's options and freeze them (see ``AutoCaptureMiddleware``).
-
-    Raises:
-        TypeError: An option has the wrong type; the message names it.
-        ValueError: An option has a value that is not allowed.
-    """
-    resolver: object = user_resolver
-    if resolver is not None and not callable(resolver):
-        raise TypeError(
-            f"user_resolver must be a callable taking the ASGI scope and returning a mapping, "
-            f"got {type(user_resolver).__name__} {user_resolver!r}"
-        )
-    given_key: object = hash_key
-    key: bytes | None
-    if given_key is None:
-        key = None
-    elif isinstance(given_key, str):
-        key = given_key.encode("utf-8")
-    elif isinstance(given_key, bytes):
-        key = given_key
-    else:
-        raise TypeError(f"hash_key must be str, bytes or None, got {type(given_key).__name__}")
-    if key is not None and not key:
-        raise ValueError("hash_key must not be empty; pass None for an unkeyed hash")
-    slow: object = slow_request_ms
-    if isinstance(slow, bool) or not isinstance(slow, (int, float)) or not slow >= 0:
-        raise ValueError(
-            f"slow_request_ms must be a number of milliseconds >= 0, got {slow_request_ms!r}"
-        )
-    critical: object = revenue_critical
-    if (
-        isinstance(critical, str)
-        or not isinstance(critical, Iterable)
-        or not all(isinstance(t, str) for t in critical)
-    ):
-        raise TypeError(
-            f"revenue_critical must be an iterable of endpoint types (str), got {critical!r}"
-        )
-    header: object = request_id_header
-    if not isinstance(header, str) or not header:
-        raise TypeError(f"request_id_header must be a header name, got {request_id_header!r}")
-    return Options(
-        endpoint_rules=check_endpoint_rules(endpoint_rules),
-        error_categories=check_error_categories(error_categories),
-        revenue_critical=frozenset(revenue_critical),
-        user_resolver=user_resolver,
-        hash_key=key,
-        slow_request_seconds=slow_request_ms / 1000,
-        sink=check_sink("sink", sink, allow_none=True),
-        request_id_header=request_id_header.lower().encode("latin-1"),
-    )
-
-
-def context_for(scope: Scope) -> RequestContext:
+def context_for(scope: Scope) -> AsgiRequestContext:
     """Return the request's ``RequestContext``: the middleware's, or a new default one."""
     context = scope.get(SCOPE_KEY)
-    if isinstance(context, RequestContext):
+    if isinstance(context, AsgiRequestContext):
         return context
-    return RequestContext(scope, DEFAULT_OPTIONS, _bound.get())
+    return AsgiRequestContext(scope, DEFAULT_OPTIONS, _bound.get())
 
 
-def capture_request_error(
-    exc: BaseException, context: RequestContext, *, handled: bool
-) -> str | None:
-    """Capture ``exc`` as an error of the request (once; 4xx HTTP errors are skipped).
-
-    Never raises.
-
-    Args:
-        exc: The error.
-        context: The request's context.
-        handled: False when the error goes on propagating.
-
-    Returns:
-        The event id (the first one's if ``exc`` was already reported), or ``None``.
-    """
-    if not isinstance(exc, Exception) or is_intentional_http_error(exc):
-        return None
-    try:
-        described = context.refresh()
-        options = context.options
-        tags = request_tags(exc, described, options)
-        scope = context.scope
-        function = described.get("endpoint")
-        if not isinstance(function, str):
-            route = route_template(scope, context.root_app) or route_path(scope)
-            function = f"asgi {scope.get('method')} {route}"
-        endpoint = scope.get("endpoint")
-        module = getattr(getattr(endpoint, "__wrapped__", endpoint), "__module__", None)
-    except Exception as err:
-        report_failure("describing a request's error", err)
-        return None
-    return emit_error(
-        exc,
-        context_type="general",
-        operation=None,
-        function=function,
-        module=module if isinstance(module, str) else "autocapture.asgi",
-        arguments={},
-        context=described,
-        tags=tags,
-        level="error",
-        sink=context.options.sink,
-        handled=handled,
-    )
-
-
-def slow_request(context: RequestContext, seconds: float) -> None:
+def slow_request(context: AsgiRequestContext, seconds: float) -> None:
     """Leave a Sentry breadcrumb and a debug log for a request that took ``seconds``."""
     try:
         scope = context.scope

@@ -1,98 +1,33 @@
-"""What an event says about the request: the options, the request, the user, the tags.
+"""What an ASGI scope says about its request: headers, route template, endpoint, user.
 
-Everything here runs only when something failed. The success path pays for one object
-(``RequestContext``) bound as the request's context; it describes the request lazily, the
-first time an event is built, so a decorated service failing inside the request gets the
-request's context without the middleware extracting anything up front.
+The framework-neutral rest (scrubbing, ``api_key_hash``, tags, the lazily described
+bound context) is in ``autocapture._web._request``, shared with the WSGI and Django
+integrations. Everything here runs only when something failed.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import hmac
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import TYPE_CHECKING, Any, Callable
-from urllib.parse import unquote_plus
+from typing import Any
 
-from autocapture._asgi._rules import (
-    DEFAULT_ENDPOINT_RULES,
-    DEFAULT_ERROR_CATEGORIES,
-    REVENUE_CRITICAL_TYPES,
-    EndpointRule,
-    ErrorCategory,
-    endpoint_type,
-    error_category,
+from autocapture._web._options import Options
+from autocapture._web._request import (
+    RequestContext,
+    describe,
+    resolved_user,
+    state_user,
 )
-from autocapture._config import get_config
-from autocapture._log import report_failure
-from autocapture._scrub import REDACTED
 
-if TYPE_CHECKING:
-    from autocapture._scrub import Scrubber
-    from autocapture._sinks import Sink
-
-__all__ = ["Options", "RequestContext", "api_key_hash", "describe_request", "walk_routes"]
+__all__ = [
+    "AsgiRequestContext",
+    "describe_request",
+    "endpoint_name",
+    "route_path",
+    "route_template",
+    "walk_routes",
+]
 
 Scope = MutableMapping[str, Any]
-UserResolver = Callable[[Scope], "Mapping[str, Any] | None"]
-
-# Headers that carry a credential whatever the scrubber's word rules say: the middleware
-# itself reads the API key from some of them, so it must never be the one to leak them.
-_CREDENTIAL_HEADERS = frozenset(
-    (
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-        "x-csrf-token",
-        "x-xsrf-token",
-    )
-)
-_CREDENTIAL_PARAMS = frozenset(
-    ("api_key", "apikey", "key", "token", "access_token", "refresh_token", "auth", "password")
-)
-_STATE_USER_FIELDS = ("user_id", "email", "username", "api_key_id")
-_UNKEYED_HASH_CHARS = 16
-_KEYED_HASH_CHARS = 32
-
-
-@dataclasses.dataclass(frozen=True)
-class Options:
-    """The middleware's settings, validated once at construction."""
-
-    endpoint_rules: tuple[EndpointRule, ...] = DEFAULT_ENDPOINT_RULES
-    error_categories: tuple[ErrorCategory, ...] = DEFAULT_ERROR_CATEGORIES
-    revenue_critical: frozenset[str] = REVENUE_CRITICAL_TYPES
-    user_resolver: UserResolver | None = None
-    hash_key: bytes | None = None
-    slow_request_seconds: float = 5.0
-    sink: Sink | None = None
-    request_id_header: bytes = b"x-request-id"
-
-
-DEFAULT_OPTIONS = Options()
-
-
-def api_key_hash(credential: str, hash_key: bytes | None) -> str:
-    """Return a stable fingerprint of ``credential`` that does not reveal it.
-
-    Args:
-        credential: The API key or token.
-        hash_key: A secret key: HMAC-SHA256 (32 hex characters) when given, else a
-            truncated SHA-256 (16 hex characters).
-
-    Returns:
-        Lowercase hex.
-    """
-    data = credential.encode("utf-8", "surrogateescape")
-    if hash_key is not None:
-        return hmac.new(hash_key, data, hashlib.sha256).hexdigest()[:_KEYED_HASH_CHARS]
-    return hashlib.sha256(data).hexdigest()[:_UNKEYED_HASH_CHARS]
 
 
 def _headers(scope: Scope) -> list[tuple[str, str]]:
@@ -100,43 +35,6 @@ def _headers(scope: Scope) -> list[tuple[str, str]]:
         (bytes(name).decode("latin-1").lower(), bytes(value).decode("latin-1"))
         for name, value in scope.get("headers") or ()
     ]
-
-
-def _credential(headers: list[tuple[str, str]]) -> str | None:
-    found: dict[str, str] = {}
-    for name, value in headers:
-        if name in ("x-api-key", "api-key", "authorization") and value.strip():
-            found.setdefault(name, value.strip())
-    for name in ("x-api-key", "api-key"):
-        if name in found:
-            return found[name]
-    authorization = found.get("authorization")
-    if authorization is None:
-        return None
-    scheme, _, credential = authorization.partition(" ")
-    return credential.strip() or scheme
-
-
-def _scrub_header(scrubber: Scrubber, name: str, value: str) -> str:
-    if name in _CREDENTIAL_HEADERS or scrubber.is_sensitive_key(name):
-        return REDACTED
-    return scrubber.scrub_text(value)
-
-
-def _scrub_query(scrubber: Scrubber, query: str) -> str:
-    parts = []
-    for piece in query.split("&"):
-        if not piece:
-            continue
-        raw_key, sep, raw_value = piece.partition("=")
-        key = unquote_plus(raw_key)
-        if key.lower() in _CREDENTIAL_PARAMS or scrubber.is_sensitive_key(key):
-            parts.append(f"{raw_key}={REDACTED}")
-            continue
-        value = unquote_plus(raw_value)
-        scrubbed = scrubber.scrub_text(value)
-        parts.append(f"{raw_key}{sep}{raw_value if scrubbed == value else scrubbed}")
-    return "&".join(parts)
 
 
 def route_template(scope: Scope, root_app: object = None) -> str | None:
@@ -241,13 +139,7 @@ def endpoint_name(scope: Scope) -> str | None:
 
 
 def _user(scope: Scope, options: Options) -> dict[str, Any]:
-    user: dict[str, Any] = {}
-    state = scope.get("state")
-    if isinstance(state, Mapping):
-        for field in _STATE_USER_FIELDS:
-            value = state.get(field)
-            if value is not None:
-                user[field] = value
+    user = state_user(scope.get("state"))
     # Starlette's AuthenticationMiddleware puts a user object in the scope.
     starlette_user = scope.get("user")
     if starlette_user is not None and getattr(starlette_user, "is_authenticated", False):
@@ -258,147 +150,43 @@ def _user(scope: Scope, options: Options) -> dict[str, Any]:
         if isinstance(email, str):
             user.setdefault("email", email)
     if options.user_resolver is not None:
-        user.update(_resolved_user(scope, options.user_resolver))
+        user.update(resolved_user(scope, options.user_resolver))
     return user
 
 
-def _resolved_user(scope: Scope, resolver: UserResolver) -> dict[str, Any]:
-    try:
-        resolved: object = resolver(scope)
-    except Exception as exc:
-        report_failure("the user_resolver", exc)
-        return {}
-    if isinstance(resolved, Mapping):
-        return {str(k): v for k, v in resolved.items() if v is not None}
-    if resolved is not None:
-        kind = type(resolved).__name__
-        report_failure(
-            "the user_resolver", TypeError(f"user_resolver must return a mapping, not {kind}")
-        )
-    return {}
-
-
 def describe_request(scope: Scope, options: Options, root_app: object = None) -> dict[str, Any]:
-    """Describe the request for an event: context fields, with a Sentry ``request`` dict.
-
-    Secrets are redacted here already (headers, query, the cookie header); the core scrubs
-    the whole context again with the same scrubber.
+    """Describe the request of an ASGI scope for an event (see ``_web._request.describe``).
 
     Args:
         scope: The ASGI HTTP scope.
         options: The middleware's settings.
         root_app: The application the request entered, if known (names mounts).
-
-    Returns:
-        ``request_id``, ``method``, ``path``, ``route``, ``endpoint``, ``endpoint_type``,
-        the user fields found, ``api_key_hash`` and ``request`` (Sentry's request
-        interface: ``method``, ``url``, ``query_string``, ``headers``).
     """
     headers = _headers(scope)
-    method = str(scope.get("method") or "")
-    template = route_template(scope, root_app)
-    path = route_path(scope)
-    wanted_id = options.request_id_header.decode("latin-1")
-    request_id = next((v for n, v in headers if n == wanted_id), None)
-    described: dict[str, Any] = {}
-    if request_id:
-        described["request_id"] = request_id
-    described["method"] = method
-    described["path"] = path
-    if template is not None:
-        described["route"] = template
-    endpoint = endpoint_name(scope)
-    if endpoint is not None:
-        described["endpoint"] = endpoint
-    described["endpoint_type"] = endpoint_type(template or path, options.endpoint_rules)
-    described.update(_user(scope, options))
-    credential = _credential(headers)
-    if credential is not None:
-        described["api_key_hash"] = api_key_hash(credential, options.hash_key)
-    described["request"] = sentry_request(scope, headers)
-    return described
-
-
-def sentry_request(scope: Scope, headers: list[tuple[str, str]]) -> dict[str, Any]:
-    """Build Sentry's request interface for the request, secrets redacted.
-
-    Args:
-        scope: The ASGI HTTP scope.
-        headers: Its headers, names in lowercase.
-
-    Returns:
-        ``method``, ``url`` (without the query), ``query_string`` and ``headers``; the
-        ``Cookie`` header is redacted whole.
-    """
-    scrubber = get_config().scrubber
-    scrubbed: dict[str, str] = {}
-    for name, value in headers:
-        clean = _scrub_header(scrubber, name, value)
-        previous = scrubbed.get(name)
-        scrubbed[name] = clean if previous is None else f"{previous}, {clean}"
-    host = scrubbed.get("host")
+    host = next((v for n, v in headers if n == "host"), None)
     server = scope.get("server")
     if host is None and server:
         host = str(server[0]) if server[1] is None else f"{server[0]}:{server[1]}"
     scheme = str(scope.get("scheme") or "http")
     # ASGI's ``path`` holds the root path too: it is what the client asked for.
     full_path = str(scope.get("path") or "")
-    query = bytes(scope.get("query_string") or b"").decode("latin-1")
-    request: dict[str, Any] = {
-        "method": str(scope.get("method") or ""),
-        "url": f"{scheme}://{host or 'unknown'}{full_path}",
-        "query_string": _scrub_query(scrubber, query),
-        "headers": scrubbed,
-    }
-    return request
+    return describe(
+        options=options,
+        method=str(scope.get("method") or ""),
+        path=route_path(scope),
+        template=route_template(scope, root_app),
+        endpoint=endpoint_name(scope),
+        headers=headers,
+        user=_user(scope, options),
+        url=f"{scheme}://{host or 'unknown'}{full_path}",
+        query=bytes(scope.get("query_string") or b"").decode("latin-1"),
+    )
 
 
-def request_tags(
-    exc: BaseException,
-    described: Mapping[str, Any],
-    options: Options,
-    context_type: str | None = None,
-) -> dict[str, str]:
-    """Return the tags of a request's error event.
+class AsgiRequestContext(RequestContext):
+    """The bound context of a request served through the ASGI middleware."""
 
-    Args:
-        exc: The error.
-        described: What ``describe_request`` returned for the request.
-        options: The middleware's settings.
-        context_type: The context type of the code that reported the error, when known
-            (it decides ``error_category``).
-
-    Returns:
-        ``endpoint``, ``method``, ``endpoint_type``, ``has_user``, ``exception_type``,
-        ``error_category`` and ``is_revenue_critical``, booleans as ``"true"``/``"false"``.
-    """
-    kind = str(described.get("endpoint_type") or "other")
-    cls = type(exc)
-    exception_type = cls.__qualname__
-    if cls.__module__ != "builtins":
-        exception_type = f"{cls.__module__}.{exception_type}"
-    has_user = any(described.get(f) is not None for f in _STATE_USER_FIELDS)
-    return {
-        "endpoint": str(described.get("route") or described.get("path") or ""),
-        "method": str(described.get("method") or ""),
-        "endpoint_type": kind,
-        "has_user": "true" if has_user else "false",
-        "exception_type": exception_type,
-        "error_category": error_category(exc, options.error_categories, context_type),
-        "is_revenue_critical": "true" if kind in options.revenue_critical else "false",
-    }
-
-
-class RequestContext(Mapping[str, Any]):
-    """The request's bound context: the outer context plus the request, described lazily.
-
-    Bound for the duration of the request, it is read only when an event is built (by the
-    capture core's merge of the bound context), so the success path describes nothing.
-    The description is computed once and kept; ``refresh()`` recomputes it (the router
-    and authentication fill the scope in as the request goes).
-    """
-
-    __slots__ = ("_described", "_options", "_parent", "root_app", "scope")
+    __slots__ = ("root_app", "scope")
 
     def __init__(
         self,
@@ -408,57 +196,25 @@ class RequestContext(Mapping[str, Any]):
         root_app: object = None,
     ) -> None:
         """Remember what is needed to describe the request later."""
+        super().__init__(options, parent)
         self.scope = scope
-        self._options = options
-        self._parent = parent
         # Mounted apps replace scope["app"] on the way down; the routes are found from here.
         self.root_app = root_app
 
-    @property
-    def options(self) -> Options:
-        """The settings of the middleware that bound this context."""
-        return self._options
+    def describe(self) -> dict[str, Any]:
+        """Describe the request from its scope."""
+        return describe_request(self.scope, self._options, self.root_app)
 
-    def refresh(self) -> dict[str, Any]:
-        """Describe the request now (never raises) and return the merged context."""
-        merged = dict(self._parent)
-        try:
-            merged.update(describe_request(self.scope, self._options, self.root_app))
-        except Exception as exc:
-            report_failure("describing the request", exc)
-        self._described = merged
-        return merged
-
-    def event_tags(self, exc: BaseException, context_type: str | None = None) -> dict[str, str]:
-        """The request's tags for an event of ``exc`` built inside it (never raises).
-
-        Args:
-            exc: The error.
-            context_type: The context type of the code reporting it, when known.
-        """
-        try:
-            return request_tags(exc, self._values(), self._options, context_type)
-        except Exception as err:
-            report_failure("tagging an error with its request", err)
-            return {}
-
-    def _values(self) -> dict[str, Any]:
-        try:
-            return self._described
-        except AttributeError:  # never described yet: the slot is left unset until then
-            return self.refresh()
-
-    def __getitem__(self, key: str) -> Any:
-        """Return one context field."""
-        return self._values()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        """Iterate over the field names."""
-        return iter(self._values())
-
-    def __len__(self) -> int:
-        """Return the number of fields."""
-        return len(self._values())
+    def where(self, described: Mapping[str, Any]) -> tuple[str, str]:
+        """The endpoint's name and module, else ``asgi METHOD route``."""
+        scope = self.scope
+        function = described.get("endpoint")
+        if not isinstance(function, str):
+            route = route_template(scope, self.root_app) or route_path(scope)
+            function = f"asgi {scope.get('method')} {route}"
+        endpoint = scope.get("endpoint")
+        module = getattr(getattr(endpoint, "__wrapped__", endpoint), "__module__", None)
+        return function, module if isinstance(module, str) else "autocapture.asgi"
 
     def __repr__(self) -> str:
         """Say what it is without describing the request."""
