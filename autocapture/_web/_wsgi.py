@@ -133,7 +133,9 @@ class WsgiRequestContext(RequestContext):
         enrich: Enrich | None = None,
     ) -> None:
         """Remember what is needed to describe the request later."""
-        super().__init__(options, parent)
+        # The base's fields set here directly: this runs on every request.
+        self._options = options
+        self._parent = parent
         self.environ = environ
         # A framework's hook (Flask's URL rule and g, Django's resolver match and user),
         # called only when the request is described.
@@ -182,8 +184,14 @@ class _Response:
         self._context = context
 
     def __iter__(self) -> Iterator[bytes]:
+        result = self._result
+        if type(result) is list:  # nothing can fail while a list is iterated
+            return iter(result)
+        return self._iterate(result)
+
+    def _iterate(self, result: Iterable[bytes]) -> Iterator[bytes]:
         try:
-            yield from self._result
+            yield from result
         except Exception as exc:
             capture_request_error(exc, self._context, handled=False)
             raise
