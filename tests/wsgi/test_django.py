@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import django
 import httpx
@@ -117,23 +114,12 @@ def test_decorated_services_called_in_a_request_get_its_context() -> None:
     )
 
 
-class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        pass
-
-
 @pytest.fixture
-def served() -> Iterator[str]:
-    """Django's WSGI handler on the stdlib server, 127.0.0.1, a free port, in a thread."""
+def served(wsgiref_server: Any) -> str:
+    """Django's WSGI handler on the stdlib server."""
     from django.core.wsgi import get_wsgi_application
 
-    server = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    return str(wsgiref_server(get_wsgi_application()))
 
 
 def test_under_a_real_wsgi_server(served: str) -> None:
