@@ -211,7 +211,7 @@ def start_server(variant: str) -> tuple[subprocess.Popen[bytes], str]:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
-    process = subprocess.Popen(  # noqa: S603 - this file, run by this interpreter
+    process = subprocess.Popen(
         [sys.executable, __file__, "--serve", variant, str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
