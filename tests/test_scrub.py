@@ -771,7 +771,7 @@ def test_realistic_chat_payload() -> None:
 
 def test_short_string_cache_is_bounded_and_never_changes_results() -> None:
     """Repeated short strings give the same result, and the span cache stays bounded."""
-    from autocapture import _scrub
+    from autocapture._scrub import _walker as _scrub
 
     scrubber = Scrubber()
     secret = "sk_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2"
@@ -780,9 +780,9 @@ def test_short_string_cache_is_bounded_and_never_changes_results() -> None:
             "note": REDACTED,
             "role": "user",
         }
-    for n in range(_scrub._SHORT_CACHE_SIZE * 2 + 10):
+    for n in range(_scrub.SHORT_CACHE_SIZE * 2 + 10):
         assert scrubber.scrub(f"value-{n}") == f"value-{n}"
     cells = scrubber._spans.__closure__  # type: ignore[attr-defined]
     cache = next(c.cell_contents for c in cells if isinstance(c.cell_contents, dict))
-    assert len(cache) <= _scrub._SHORT_CACHE_SIZE
+    assert len(cache) <= _scrub.SHORT_CACHE_SIZE
     assert scrubber.scrub(secret) == REDACTED

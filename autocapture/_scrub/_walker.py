@@ -1,43 +1,10 @@
-"""The scrubber: turns any value into a bounded, JSON-compatible copy without secrets.
+"""The walker: one scrub call over any value, copying it field by field.
 
-Every event autocapture emits passes through a `Scrubber`. It is data plus one walker:
-
-- **Key rules** (`autocapture._scrub_rules.KeyRules`): a value found under a name that
-  names a secret (`password`, `api_key`, `Authorization`, `session_id`, ...) is replaced
-  whole by `REDACTED`, whatever its type. Names are compared on words, so `max_tokens`,
-  `tokenizer`, `author` and a cache `key` are kept. Names are mapping keys (short UTF-8
-  `bytes` keys as their text), field names, and the first item of `(name, value)` pairs
-  in a list (HTTP and ASGI headers).
-- **Value shapes** (`autocapture._scrub_rules.TextRules`): inside every string, whatever
-  its key, secret-shaped substrings (JWTs, `Bearer` credentials, private key blocks, cloud
-  and SaaS keys, Luhn-valid card numbers, URL passwords, `password=...` assignments) are
-  replaced by `REDACTED`; the rest of the string is kept. An assigned value is replaced
-  whole: quoted (with escapes and string prefixes), escaped JSON, or a bracketed list,
-  tuple or mapping; so is pydantic's `input_value=` under a secret field's location.
-  Unless PII may be sent, email and IP addresses are replaced too.
-- **The walker** copies mappings, sequences, sets, dataclasses, attrs classes, pydantic
-  models, namedtuples and plain objects field by field, never calling user code except a
-  bounded `repr` as a last resort, and bounds the result (string length, depth, items per
-  container, total size) with visible markers.
-- **Escape hatches** (`ScrubOptions`): extra key words, safe keys, extra value patterns and
-  a callback that sees every match (`ScrubMatch`) and may keep or replace it.
-
-Markers (all strings, none echoes any part of a secret):
-
-| marker | meaning |
-|---|---|
-| `[REDACTED]` | a secret (key rule, value shape, PII, user pattern) |
-| `...[truncated N chars]` | appended to a string cut at `max_string_length` |
-| `[... N more items]` | the last item of a list cut at `max_items` (or the size budget); |
-|  | in a mapping, the value of the extra key `"[...]"` |
-| `[MAX DEPTH]` | a container deeper than `max_depth` |
-| `[CYCLE]` | a container that contains itself |
-| `<bytes len=N>` | bytes, bytearray and memoryview (never dumped) |
-| `<bytes len=N #H>` | a mapping key of binary (not UTF-8) or long bytes; `H` is a short |
-|  | hash keyed per process, so that two such keys never merge |
-| `KEY (N)` | the N-th mapping key that converts to the same text `KEY` (`b"a"` and `"a"`, |
-|  | `1` and `"1"`, two redacted keys) |
-| `<unrepresentable T>` | an object of type `T` whose fields and `repr` both failed |
+It copies mappings, sequences, sets, dataclasses, attrs classes, pydantic models,
+namedtuples and plain objects, never calling user code except a bounded `repr` as a last
+resort, and bounds the result (string length, depth, items per container, total size)
+with visible markers. What it redacts it can report to an `EventSecrets` (event-wide
+tracking), so the same values can be redacted wherever else they appear in the event.
 """
 
 from __future__ import annotations
@@ -49,22 +16,29 @@ import enum
 import functools
 import hashlib
 import os
-import re
 import types
 import uuid
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from itertools import islice
 from pathlib import PurePath
-from typing import Any, Callable, Final, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
-from autocapture._scrub_rules import KeyRules, Span, TextRules, is_card_number
+from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
+from autocapture._scrub._shapes import is_card_number
 
-__all__ = ["KEEP", "REDACTED", "ScrubMatch", "ScrubOptions", "Scrubber"]
+if TYPE_CHECKING:
+    from autocapture._scrub._scrubber import Scrubber
+    from autocapture._scrub._text import Span
 
-REDACTED: Final = "[REDACTED]"
-"""The placeholder of every sensitive value."""
+__all__ = [
+    "CYCLE_MARKER",
+    "MAX_DEPTH_MARKER",
+    "MORE_ITEMS_KEY",
+    "Walk",
+    "safe_repr",
+    "short_cached",
+]
 
 MAX_DEPTH_MARKER: Final = "[MAX DEPTH]"
 CYCLE_MARKER: Final = "[CYCLE]"
@@ -74,286 +48,14 @@ _SCAN_MARGIN: Final = (
     2048  # chars scanned past `max_string_length`, so a cut never halves a secret
 )
 _BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
-_KEY_CACHE_SIZE: Final = 4096
 # Short strings repeat (keys, roles, model names, table names): their secret spans are
 # remembered, bounded in count and length. The cache lives and dies with its Scrubber.
 _SHORT_TEXT: Final = 64
-_SHORT_CACHE_SIZE: Final = 4096
+SHORT_CACHE_SIZE: Final = 4096
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
-_MAX_DEPTH_LIMIT: Final = 100  # stays far below the interpreter's recursion limit
 _BYTES_KEY_TEXT: Final = 256  # a bytes key up to this size is used as its text if UTF-8
 # Keys the hash of a binary mapping key, so the marker cannot be matched against guesses.
 _BYTES_KEY_SALT: Final = os.urandom(16)
-
-
-class _Keep:
-    """The type of `KEEP`."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP: Final = _Keep()
-"""Return this from a `ScrubOptions.callback` to keep the matched value as it is."""
-
-PathT = tuple[Union[str, int], ...]
-
-
-@dataclass(frozen=True)
-class ScrubMatch:
-    """What a `ScrubOptions.callback` receives: one sensitive thing the scrubber found."""
-
-    path: PathT
-    """Where the value is: the keys and indices from the scrubbed root, e.g.
-    `("headers", "Authorization")`; `()` for `Scrubber.scrub_text`."""
-
-    value: object
-    """For a key match, the whole original value under the key (any type); for a value
-    match, the matched substring (the secret itself, e.g. `"sk_live_..."`)."""
-
-    pattern_match: str
-    """The rule that matched, `kind:name`: `"key:password"` (a secret name), `"value:jwt"`
-    (a secret shape in a string), `"text_key:api_key"` (a `api_key=...` assignment inside
-    a string), `"pii:email"` / `"pii:ipv4"` / `"pii:ipv6"`, or `"value:extra:N"` (the
-    N-th of `ScrubOptions.extra_patterns`)."""
-
-    @property
-    def kind(self) -> str:
-        """The kind of rule: `"key"`, `"value"`, `"text_key"` or `"pii"`."""
-        return self.pattern_match.split(":", 1)[0]
-
-
-ScrubCallback = Callable[[ScrubMatch], object]
-
-
-def _check_words(name: str, value: object) -> tuple[str, ...]:
-    """Validate a sequence-of-strings option and return it as a tuple."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, AbstractSet)):
-        raise TypeError(
-            f"ScrubOptions.{name} must be a sequence of strings (e.g. a tuple), got {value!r}"
-        )
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, str) or not item.strip():
-            raise TypeError(
-                f"ScrubOptions.{name} must contain non-empty strings, got {item!r} in {value!r}"
-            )
-    return items
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> None:
-    """Validate an integer option in `[low, high]`."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"ScrubOptions.{name} must be an int, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"ScrubOptions.{name} must be between {low} and {high}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class ScrubOptions:
-    """The user's escape hatches and limits, passed as `configure(scrub=ScrubOptions(...))`.
-
-    Every field is validated at construction (`TypeError`/`ValueError` naming the field,
-    the value and what is allowed); sequences are stored as tuples, so options are
-    immutable and hashable.
-    """
-
-    extra_keys: Sequence[str] = ()
-    """More names that name secrets, compared on words like the defaults: `"pin_code"`
-    also redacts `pinCode` and `x-pin-code`, but not `pin_code_length`."""
-
-    safe_keys: Sequence[str] = ()
-    """Names never redacted by key rules (compared on words and verbatim, ignoring case);
-    their values are still checked for secret shapes."""
-
-    extra_patterns: Sequence[Union[str, re.Pattern[str]]] = ()
-    """More value regexes; every match, anywhere in any string, is redacted. A pattern
-    must not match the empty string."""
-
-    callback: Optional[ScrubCallback] = None
-    """Called with a `ScrubMatch` for every match. Return `None` to redact (the default
-    behaviour), `KEEP` or the match's own `value` to keep it, or a replacement: for a key
-    match any value (itself scrubbed for shapes), for a value match a `str` (anything else
-    redacts). A callback that raises redacts: the scrubber fails closed."""
-
-    max_string_length: int = 1024
-    """Longer strings are cut and end with `...[truncated N chars]` (16 to 10_000_000)."""
-
-    max_depth: int = 8
-    """Containers nested deeper become `[MAX DEPTH]` (1 to 100)."""
-
-    max_items: int = 100
-    """Items kept per container; the rest is counted in a `[... N more items]` marker
-    (1 to 1_000_000)."""
-
-    max_total_chars: int = 64_000
-    """A rough bound on the characters of one scrubbed value: once spent, strings are cut
-    and containers stop early with markers (256 to 100_000_000)."""
-
-    def __post_init__(self) -> None:
-        """Validate every field and freeze sequences into tuples."""
-        object.__setattr__(self, "extra_keys", _check_words("extra_keys", self.extra_keys))
-        object.__setattr__(self, "safe_keys", _check_words("safe_keys", self.safe_keys))
-        patterns = self.extra_patterns
-        if isinstance(patterns, (str, bytes, re.Pattern)) or not isinstance(
-            patterns, (Sequence, AbstractSet)
-        ):
-            raise TypeError(
-                "ScrubOptions.extra_patterns must be a sequence of regex strings or compiled "
-                f"str patterns, got {patterns!r}"
-            )
-        compiled = tuple(_compile_extra(pattern) for pattern in patterns)
-        object.__setattr__(self, "extra_patterns", compiled)
-        if self.callback is not None and not callable(self.callback):
-            raise TypeError(
-                f"ScrubOptions.callback must be a callable or None, got {self.callback!r}"
-            )
-        _check_int("max_string_length", self.max_string_length, 16, 10_000_000)
-        _check_int("max_depth", self.max_depth, 1, _MAX_DEPTH_LIMIT)
-        _check_int("max_items", self.max_items, 1, 1_000_000)
-        _check_int("max_total_chars", self.max_total_chars, 256, 100_000_000)
-
-
-def _compile_extra(pattern: object) -> re.Pattern[str]:
-    """Compile one extra pattern, refusing bytes patterns and empty matches."""
-    if isinstance(pattern, re.Pattern):
-        if not isinstance(pattern.pattern, str):
-            raise TypeError(
-                f"ScrubOptions.extra_patterns must hold str patterns, got bytes {pattern!r}"
-            )
-        compiled: re.Pattern[str] = pattern
-    elif isinstance(pattern, str):
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(
-                f"ScrubOptions.extra_patterns has an invalid regex {pattern!r}: {exc}"
-            ) from None
-    else:
-        raise TypeError(
-            "ScrubOptions.extra_patterns must hold regex strings or compiled str patterns, "
-            f"got {pattern!r}"
-        )
-    if compiled.fullmatch("") is not None:
-        raise ValueError(
-            f"ScrubOptions.extra_patterns must not match the empty string: {compiled.pattern!r}"
-        )
-    return compiled
-
-
-class Scrubber:
-    """Compiled from options once (regexes, key word sets); cheap to call; thread-safe.
-
-    A scrubber holds no per-call state: each call walks with its own small state object,
-    and the key classifier is a thread-safe `functools.lru_cache`.
-    """
-
-    def __init__(self, options: Optional[ScrubOptions] = None, *, send_pii: bool = False) -> None:
-        """Compile the rules.
-
-        Args:
-            options: Escape hatches and limits; `ScrubOptions()` when None.
-            send_pii: When False (the default) email and IP addresses inside strings are
-                replaced by `REDACTED`; when True they are kept.
-
-        Raises:
-            TypeError: `options` is not a `ScrubOptions`.
-        """
-        if options is None:
-            options = ScrubOptions()
-        if not isinstance(options, ScrubOptions):
-            raise TypeError(f"options must be a ScrubOptions or None, got {options!r}")
-        self.options: Final = options
-        self.send_pii: Final = bool(send_pii)
-        key_rules = KeyRules(options.extra_keys, options.safe_keys)
-        self._classify: Callable[[str], Optional[str]] = functools.lru_cache(
-            maxsize=_KEY_CACHE_SIZE
-        )(key_rules.match)
-        self._text = TextRules(
-            pii=not self.send_pii,
-            classify=self._classify,
-            name_endings=key_rules.endings(),
-            extra_patterns=options.extra_patterns,  # type: ignore[arg-type]  # compiled in __post_init__
-        )
-        self._callback = options.callback
-        self._spans = _short_cached(self._text.spans)
-
-    def __repr__(self) -> str:
-        return f"Scrubber({self.options!r}, send_pii={self.send_pii!r})"
-
-    def is_sensitive_key(self, key: str) -> bool:
-        """Tell whether a name names a secret (memoised).
-
-        Args:
-            key: An argument name, dict key, attribute name or header name.
-
-        Returns:
-            True when a value found under this name is redacted whole.
-        """
-        try:
-            return self._classify(key) is not None
-        except Exception:
-            return True  # fail closed
-
-    def scrub(self, value: object, *, key: Optional[str] = None) -> Any:
-        """Return a scrubbed, bounded, JSON-compatible copy of a value; never raises.
-
-        Args:
-            value: Anything. It is never mutated.
-            key: The name the value was found under (an argument or header name), so that
-                `scrub("x", key="api_key") == REDACTED`.
-
-        Returns:
-            A new value made of dicts with str keys, lists, str, int, float, bool and None.
-        """
-        try:
-            walk = _Walk(self)
-            if key is not None:
-                return walk.item(str(key), value, None, 0)
-            return walk.value(value, None, 0)
-        except Exception:
-            return REDACTED
-
-    def scrub_mapping(self, mapping: Mapping[str, object]) -> dict[str, Any]:
-        """Scrub a mapping whose keys are names (arguments, headers, contexts); never raises.
-
-        Args:
-            mapping: Any mapping; non-str keys are converted to str.
-
-        Returns:
-            A new dict; values under secret names are `REDACTED`.
-        """
-        try:
-            walk = _Walk(self)
-            result = walk.value(mapping, None, 0)
-        except Exception:
-            return {MORE_ITEMS_KEY: REDACTED}
-        if isinstance(result, dict):
-            return result
-        return {MORE_ITEMS_KEY: result}  # not a mapping after all (e.g. a cycle marker)
-
-    def scrub_text(self, text: str) -> str:
-        """Replace secret shapes (and PII unless allowed) inside a text; never raises.
-
-        Meant for exception messages and log lines: the text is not truncated, and only
-        the secrets are replaced (`"token sk_live_... expired"` -> `"token [REDACTED]
-        expired"`).
-
-        Args:
-            text: Any string (a non-str is converted with a bounded `repr` first).
-
-        Returns:
-            The text with every match replaced.
-        """
-        obj: object = text  # callers may break the type contract; never raise for it
-        try:
-            return _Walk(self).text(
-                obj if isinstance(obj, str) else _safe_repr(obj, 1_000_000), None
-            )
-        except Exception:
-            return REDACTED
 
 
 def _type_name(obj: object) -> str:
@@ -366,7 +68,7 @@ def _type_name(obj: object) -> str:
     return str(qualname)
 
 
-def _safe_repr(obj: object, limit: int) -> str:
+def safe_repr(obj: object, limit: int) -> str:
     """`repr(obj)` cut to `limit` chars, or an `<unrepresentable T>` marker if it fails."""
     try:
         text = repr(obj)
@@ -406,7 +108,7 @@ def _bytes_text(data: bytes) -> Optional[str]:
         return None
 
 
-def _short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
+def short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
     """Memoise ``spans`` for short strings (callers only read the lists it returns)."""
     cache: dict[str, list[Span]] = {}
 
@@ -416,7 +118,7 @@ def _short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Sp
         found = cache.get(text)
         if found is None:
             found = spans(text)
-            if len(cache) >= _SHORT_CACHE_SIZE:
+            if len(cache) >= SHORT_CACHE_SIZE:
                 cache.clear()  # crude but bounded, and lock-free: a miss only costs a scan
             cache[text] = found
         return found
@@ -424,7 +126,7 @@ def _short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Sp
     return cached
 
 
-class _Walk:
+class Walk:
     """One scrub call: the limits, the remaining size budget and the containers on the path.
 
     Paths are built lazily as `(parent, key)` pairs, and only when a callback needs them.
@@ -704,7 +406,7 @@ class _Walk:
             return str(float(key) if isinstance(key, float) else int(key))
         if isinstance(key, str):
             return str.__str__(key)
-        return _safe_repr(key, self.max_str)
+        return safe_repr(key, self.max_str)
 
     @staticmethod
     def bytes_key(key: Union[bytes, bytearray, memoryview]) -> str:
@@ -753,14 +455,14 @@ class _Walk:
         if isinstance(value, (set, frozenset, AbstractSet)):
             return self.unordered(value, path, depth)
         if isinstance(value, _OPAQUE):
-            return self.string(_safe_repr(value, _REPR_LIMIT), path)
+            return self.string(safe_repr(value, _REPR_LIMIT), path)
         try:
             fields = self.field_items(value)
         except Exception:  # a hostile `__dict__`, field or descriptor: fall back to repr
             fields = None
         if fields is not None:
             return self.fields(value, fields[0], path, depth, typed=fields[1])
-        return self.string(_safe_repr(value, _REPR_LIMIT), path)
+        return self.string(safe_repr(value, _REPR_LIMIT), path)
 
     def unordered(self, value: AbstractSet[object], path: object, depth: int) -> Any:
         """Scrub a set into a list sorted by the scrubbed items' repr (deterministic)."""

@@ -1,0 +1,346 @@
+"""Text rules: finding secrets inside any text (a message, a log line, a string value).
+
+`TextRules` compiles the value shapes (`_shapes.SHAPES`) and the `name=value` forms into
+one combined pattern and validates each candidate: JWTs decode, card numbers pass Luhn,
+a `Bearer` word looks like a credential. `name=value`, `name: value`, `"name": value`,
+`name is value`, `name value`, XML `<name>value</name>` and `--name value` are judged by
+the key rules, and only the value is replaced (the whole value: quoted, escaped or
+bracketed; pydantic's `input_value=` under a secret field's location too). A value that
+is prose (`password: required`, `token: expired`) is no secret (`PROSE_VALUES`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Final, Optional
+
+from autocapture._scrub._shapes import (
+    PII_SHAPES,
+    SHAPES,
+    Shape,
+    http_credentials_ok,
+    ipv4_ok,
+    is_card_number,
+    jwt_ok,
+    openai_ok,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+__all__ = ["Span", "TextRules"]
+
+# `name=value`, `name: value`, `"name": "value"` inside text: the anchor is the separator
+# after a letter (optionally a quote, a space or an escaped quote `\"` between), then the
+# name must end like a secret word (a set lookup) and the whole name is judged by the key
+# rules (exact, memoised); only its value is replaced. A regex over all the secret words
+# in a lookbehind was measured ten times slower than this.
+_ASSIGN_LOOKBEHIND: Final = r"(?:(?<=[A-Za-z].)|(?<=[A-Za-z][\"' ].)|(?<=[A-Za-z]\\[\"'].))"
+_IDENT_CHARS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+)
+# The value after a secret name. A quoted value runs to its closing quote, over backslash
+# escapes, after an optional string prefix (`b'...'`, `rb"..."`); a value quoted with
+# escaped quotes (JSON inside a JSON string: `\"...\"`) runs to the next escaped quote,
+# over doubly escaped ones (`\\\"`). An opening bracket starts a list, tuple or mapping,
+# replaced whole (see `_bracketed_end`). Anything else is a bare word.
+_VALUE_RE: Final = re.compile(
+    r"""[ \t]{0,3}(?:(?i:bearer|basic|token)[ \t]+)?(?:"""
+    r"""(?P<open>[(\[{])"""
+    r"""|(?:[bBrRuUfF]{1,2})?(?:"(?P<dq>(?:[^"\\\r\n]|\\[^\r\n]){1,512})"""
+    r"""|'(?P<sq>(?:[^'\\\r\n]|\\[^\r\n]){1,512}))"""
+    r"""|\\"(?P<edq>(?:\\\\\\"|[^\\\r\n]|\\[^"\r\n]){1,512})"""
+    r"""|\\'(?P<esq>(?:\\\\\\'|[^\\\r\n]|\\[^'\r\n]){1,512})"""
+    r"""|(?P<bare>[^\s"'&;,)}\]<>{\[][^\s"'&;,)}\]<>]{0,511}))"""
+)
+# One token of a bracketed value: a run of plain characters, an escape, a quoted string
+# closed on its line, a bracket, or a lone quote (an apostrophe in prose).
+_NEST_RE: Final = re.compile(
+    r"""[^"'\\()\[\]{}]+|\\.?|"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[(\[{]|[)\]}]|["']""",
+    re.DOTALL,
+)
+_NEST_LIMIT: Final = 4096  # chars of a bracketed value scanned for its closing bracket
+# pydantic's `[type=..., input_value=..., input_type=...]` (v2 error messages): the
+# location line above names the field; pydantic cuts a long input's repr in the middle
+# with `...`, which can drop the key in front of a secret.
+_PYDANTIC_INPUT: Final = "input_value"
+_PYDANTIC_INPUT_END: Final = ", input_type="
+_LINE_RE: Final = re.compile(r"[ \t]{0,3}(?P<line>[^\r\n]{1,2048})")
+_LINE_LABELS: Final = frozenset(("cookie", "cookies"))
+
+_IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+_EMAIL_LOCAL: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
+)
+_WORD_OR_DOT: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+_ALNUM: Final = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+Span = tuple[int, int, str]  # start, end, rule
+_GroupInfo = tuple[str, tuple[str, ...], int, bool]  # rule, inner groups, back, edge
+
+
+def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, _GroupInfo]]:
+    """Combine shape branches into one pattern whose branches each start with a literal.
+
+    Returns:
+        The compiled pattern, and per outer group name its rule, inner group names, the
+        count of secret characters before the anchor and whether an edge is required.
+    """
+    shapes = (
+        *shapes,
+        Shape(":", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
+        Shape("=", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
+    )
+    groups: dict[str, list[str]] = {}
+    info: dict[str, _GroupInfo] = {}
+    inner_re = re.compile(r"\(\?P<([a-z]+)>")
+    for n, (anchor, rule, rest, back, edge, _source) in enumerate(shapes):
+        inner = tuple(inner_re.findall(rest))
+        renamed = rest
+        for name in inner:
+            renamed = renamed.replace(f"(?P<{name}>", f"(?P<{name}_{n}>")
+        outer = f"{rule}__{n}"
+        info[outer] = (rule, tuple(f"{name}_{n}" for name in inner), back, edge)
+        groups.setdefault(anchor, []).append(f"(?P<{outer}>{renamed})")
+    branches = [re.escape(a) + "(?:" + "|".join(alts) + ")" for a, alts in groups.items()]
+    return re.compile("|".join(branches)), info
+
+
+class TextRules:
+    """Finds secret-shaped substrings (and PII unless allowed) in text."""
+
+    __slots__ = ("_classify", "_extra", "_info", "_min_len", "_pattern", "_pii", "_suffixes")
+
+    def __init__(
+        self,
+        *,
+        pii: bool,
+        classify: Callable[[str], Optional[str]],
+        name_endings: Iterable[str],
+        extra_patterns: Sequence[re.Pattern[str]] = (),
+    ) -> None:
+        """Compile the combined pattern.
+
+        Args:
+            pii: Whether to also find email and IP addresses.
+            classify: The key classifier (returns a label for a secret name, else None),
+                used for `name=value` assignments inside text.
+            name_endings: The last words of the secret names, to pre-filter assignments.
+            extra_patterns: User patterns; every match is a secret.
+        """
+        shapes = SHAPES + PII_SHAPES if pii else SHAPES
+        self._pattern, self._info = _build_pattern(shapes)
+        self._suffixes = frozenset(word[-4:] for word in name_endings)
+        self._classify = classify
+        self._pii = pii
+        self._extra = tuple(extra_patterns)
+        # The shortest thing we find: `::1` with PII, `pwd=x` without; user patterns: any.
+        self._min_len = 1 if self._extra else (3 if pii else 5)
+
+    def spans(self, text: str) -> list[Span]:
+        """Find the secret spans of a text.
+
+        Args:
+            text: Any string.
+
+        Returns:
+            Sorted, non-overlapping `(start, end, rule)` spans to replace.
+        """
+        if len(text) < self._min_len:
+            return []
+        found: list[Span] = []
+        m = self._pattern.search(text)
+        if m is not None:
+            self._scan(text, m, found)
+        if self._pii and ("::" in text or text.count(":") >= 7):  # noqa: PLR2004
+            found.extend(
+                (m.start(), m.end(), "pii:ipv6") for m in _IPV6_RE.finditer(text) if _ipv6_ok(m[0])
+            )
+        for i, pattern in enumerate(self._extra):
+            found.extend(
+                (m.start(), m.end(), f"value:extra:{i}")
+                for m in pattern.finditer(text)
+                if m.end() > m.start()
+            )
+        if len(found) > 1:
+            found = _merge(found)
+        return found
+
+    def _scan(self, text: str, m: Optional[re.Match[str]], found: list[Span]) -> None:
+        """Walk the candidates of the combined pattern, validating each."""
+        search = self._pattern.search
+        info = self._info
+        while m is not None:
+            outer = m.lastgroup
+            span = self._check(text, m, info[outer]) if outer is not None else None
+            if span is None:
+                # Not a secret after all: look again one character later, not after the
+                # whole candidate, so that a secret overlapping it is still found.
+                m = search(text, m.start() + 1)
+            else:
+                found.append(span)
+                m = search(text, max(m.end(), span[1], m.start() + 1))
+
+    def _check(  # noqa: C901, PLR0911, PLR0912 - one validator per rule, kept together
+        self, text: str, m: re.Match[str], group: _GroupInfo
+    ) -> Optional[Span]:
+        """Validate a candidate match and return the span to replace, or None."""
+        rule, inner, back, edge = group
+        start = m.start() - back
+        if edge and start > 0 and text[start - 1] in _ALNUM:
+            return None
+        for name in inner:
+            if m.start(name) >= 0:
+                if rule == "http_credentials" and not http_credentials_ok(m[0], m[name]):
+                    return None
+                return m.start(name), m.end(name), "value:" + rule
+        end = m.end()
+        ok = True
+        if rule == "assignment":
+            return self._assignment(text, m.start())
+        if rule == "jwt":
+            ok = jwt_ok(text[start:end])
+        elif rule == "card_number":
+            ok = is_card_number(m[0].replace(" ", "").replace("-", ""))
+        elif rule == "openai_key":
+            ok = openai_ok(text[start:end])
+        elif rule == "ipv4":
+            start = m.start()
+            low = max(0, start - 3)
+            while start > low and text[start - 1].isdigit():
+                start -= 1
+            ok = (start == 0 or text[start - 1] not in _WORD_OR_DOT) and ipv4_ok(text[start:end])
+        elif rule == "email":
+            at = start  # the branch starts at the `@`; walk back over the local part
+            local, low = at, max(0, at - 64)
+            while local > low and text[local - 1] in _EMAIL_LOCAL:
+                local -= 1
+            return (local, end, "pii:email") if local < at else None
+        if not ok:
+            return None
+        return start, end, ("pii:" if rule == "ipv4" else "value:") + rule
+
+    def _assignment(self, text: str, sep: int) -> Optional[Span]:
+        """Judge the name before a `:`/`=` separator; return the span of its value."""
+        end = sep
+        if end > 0 and text[end - 1] in " \t":
+            end -= 1
+        if end > 0 and text[end - 1] in "\"'":
+            end -= 1
+            if end > 0 and text[end - 1] == "\\":  # an escaped quote: JSON inside JSON
+                end -= 1
+        tail = text[max(0, end - 4) : end].lower()
+        if (
+            tail not in self._suffixes
+            and tail[-3:] not in self._suffixes
+            and tail[-2:] not in self._suffixes
+        ):
+            if tail == "alue" and text[sep] == "=":
+                return self._pydantic_input(text, end, sep)
+            return None
+        begin, low = end, max(0, end - 64)
+        while begin > low and text[begin - 1] in _IDENT_CHARS:
+            begin -= 1
+        label = self._classify(text[begin:end])
+        if label is None:
+            return None
+        if label in _LINE_LABELS:
+            line = _LINE_RE.match(text, sep + 1)
+            return (
+                None
+                if line is None
+                else (line.start("line"), line.end("line"), "text_key:" + label)
+            )
+        return _value_span(text, sep + 1, "text_key:" + label)
+
+    def _pydantic_input(self, text: str, end: int, sep: int) -> Optional[Span]:
+        """Judge pydantic's `input_value=` by the field location on the line above."""
+        begin = end - len(_PYDANTIC_INPUT)
+        if begin < 0 or not text.startswith(_PYDANTIC_INPUT, begin):
+            return None
+        if begin > 0 and text[begin - 1] in _IDENT_CHARS:
+            return None
+        # Every search is bounded, so that a text full of `input_value=` stays linear.
+        newline = text.rfind("\n", max(0, begin - _NEST_LIMIT), begin)
+        high = min(len(text), sep + _NEST_LIMIT)
+        line_end = text.find("\n", sep, high)
+        stop = text.rfind(_PYDANTIC_INPUT_END, sep, high if line_end < 0 else line_end)
+        label: Optional[str] = None
+        if newline >= 0:  # `a.0.api_key`: any part of the location may name a secret
+            low = max(0, newline - _NEST_LIMIT)
+            location = text[text.rfind("\n", low, newline) + 1 or low : newline]
+            for part in location.strip().split("."):
+                label = self._classify(part) if part else None
+                if label is not None:
+                    break
+        if label is not None:
+            if stop > sep + 1:
+                return sep + 1, stop, "text_key:" + label
+            return _value_span(text, sep + 1, "text_key:" + label)
+        if stop > sep + 1 and text[sep + 1] in "([{" and "..." in text[sep + 1 : stop]:
+            return sep + 1, stop, "text_key:" + _PYDANTIC_INPUT  # cut: its keys may be lost
+        return None
+
+
+def _value_span(text: str, pos: int, rule: str) -> Optional[Span]:
+    """Return the span of the value that starts at `pos` (after a secret name), or None."""
+    value = _VALUE_RE.match(text, pos)
+    if value is None:
+        return None
+    group = value.lastgroup
+    if group is None:
+        return None
+    start = value.start(group)
+    if group == "open":
+        return start, _bracketed_end(text, start), rule
+    return start, value.end(group), rule
+
+
+def _bracketed_end(text: str, start: int) -> int:
+    """Return where the bracketed value opening at `start` closes (exclusive).
+
+    Quoted strings are skipped whole, so brackets inside them do not count. A value not
+    closed within `_NEST_LIMIT` characters (cut short, or not a value after all) ends
+    there: the scrubber fails closed.
+    """
+    limit = min(len(text), start + _NEST_LIMIT)
+    match = _NEST_RE.match
+    depth = 0
+    pos = start
+    while pos < limit:
+        token = match(text, pos, limit)
+        if token is None:  # pragma: no cover - every character starts some token
+            return limit
+        pos = token.end()
+        char = token[0][0]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth <= 0:
+                return pos
+    return limit
+
+
+def _ipv6_ok(candidate: str) -> bool:
+    if "::" not in candidate and candidate.count(":") != 7:  # noqa: PLR2004
+        return False
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Sort spans and fuse overlapping ones (the earlier rule names the fused span)."""
+    spans.sort()
+    merged = [spans[0]]
+    for start, end, rule in spans[1:]:
+        last_start, last_end, last_rule = merged[-1]
+        if start < last_end:
+            merged[-1] = (last_start, max(end, last_end), last_rule)
+        else:
+            merged.append((start, end, rule))
+    return merged

@@ -1,0 +1,155 @@
+"""Event-wide tracking: a secret found once in an event is redacted everywhere in it.
+
+While one event is built, the walker reports to an `EventSecrets` every value it redacts
+(under a secret key, in a `(name, value)` pair, or by its shape). The event's message,
+its chained and grouped exceptions' messages, notes and `args`, and whatever the exits
+derive from the live exception (frame variables, breadcrumbs, log lines) are then
+scrubbed with them: `known.scrub_text(text)`.
+
+Bounds: values shorter than `MIN_SECRET_LENGTH` are not tracked (a PIN `"1"` would wipe
+the event), at most `MAX_SECRETS` values are kept, each up to `MAX_SECRET_LENGTH`
+characters; replacing is one `in` test per form on a text that holds none of them.
+
+The exits find the secrets of the event being emitted with `active_secrets()`: the
+capture sets them for the duration of its sinks' `emit` (`tracking_secrets`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+from collections.abc import Iterator
+from typing import Final, Optional
+from urllib.parse import quote, quote_plus
+
+from autocapture._scrub._options import REDACTED
+
+__all__ = [
+    "MAX_SECRETS",
+    "MIN_SECRET_LENGTH",
+    "EventSecrets",
+    "active_secrets",
+    "tracking_secrets",
+]
+
+MIN_SECRET_LENGTH: Final = 6
+"""Shorter values are not redacted event-wide (`"1"`, `"true"`, `"admin"`)."""
+MAX_SECRETS: Final = 64
+MAX_SECRET_LENGTH: Final = 4096
+# Values that are markers or too common to be anyone's secret.
+_NOT_SECRETS: Final = frozenset(
+    (REDACTED, "[MAX DEPTH]", "[CYCLE]", "None", "null", "true", "false")
+)
+
+
+class EventSecrets:
+    """The secret values found while building one event, and their encoded forms."""
+
+    __slots__ = ("_forms", "_sorted", "values")
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.values: set[str] = set()
+        self._forms: set[str] = set()
+        self._sorted: Optional[tuple[str, ...]] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __repr__(self) -> str:  # never the values themselves
+        return f"<EventSecrets: {len(self.values)} values>"
+
+    def add(self, value: object) -> None:
+        """Remember a value found secret (strings, and ints such as a PIN or card number).
+
+        Args:
+            value: The raw value; anything else than str/int is ignored.
+        """
+        cls = type(value)
+        if cls is int:
+            text = str(value)
+        elif cls is str:
+            text = value  # type: ignore[assignment]  # narrowed by `cls`
+        else:
+            return
+        text = text.strip()
+        if (
+            len(text) < MIN_SECRET_LENGTH
+            or len(text) > MAX_SECRET_LENGTH
+            or text in self.values
+            or text in _NOT_SECRETS
+            or len(self.values) >= MAX_SECRETS
+        ):
+            return
+        self.values.add(text)
+        forms = self._forms
+        forms.add(text)
+        # How the same value is printed elsewhere: URL-encoded (a query string or a
+        # redirect), escaped by repr/JSON (a message that embeds a dict).
+        for form in (quote(text, safe=""), quote_plus(text, safe=""), quote(text)):
+            forms.add(form)
+        forms.add(json.dumps(text)[1:-1])
+        forms.add(repr(text)[1:-1])
+        self._sorted = None
+
+    def add_all(self, values: Iterator[object]) -> None:
+        """Remember several values."""
+        for value in values:
+            self.add(value)
+
+    def scrub_text(self, text: str) -> str:
+        """Replace every known secret (and its encoded forms) in a text by `REDACTED`.
+
+        Args:
+            text: Any text.
+
+        Returns:
+            The text; the same object when it holds no known secret.
+        """
+        if not self._forms or type(text) is not str:
+            return text
+        forms = self._sorted
+        if forms is None:
+            # The longest first, so that a secret is replaced whole before a part of it.
+            forms = self._sorted = tuple(sorted(self._forms, key=len, reverse=True))
+        for form in forms:
+            if form in text:
+                text = text.replace(form, REDACTED)
+        return text
+
+    def contains(self, text: str) -> bool:
+        """Tell whether a text holds a known secret."""
+        return any(form in text for form in self._forms)
+
+
+_active: contextvars.ContextVar[Optional[EventSecrets]] = contextvars.ContextVar(
+    "autocapture_event_secrets", default=None
+)
+_EMPTY: Final = EventSecrets()
+
+
+def active_secrets() -> EventSecrets:
+    """Return the secrets of the event being emitted (empty outside an emit).
+
+    Sentry's event processors, `LoggingSink` and other exits call this to redact the
+    event's known secrets from what they derive from the live exception.
+
+    Returns:
+        The event's `EventSecrets`; an empty one when no event is being emitted.
+    """
+    found = _active.get()
+    return _EMPTY if found is None else found
+
+
+@contextlib.contextmanager
+def tracking_secrets(secrets: EventSecrets) -> Iterator[EventSecrets]:
+    """Make `secrets` the event's known secrets for the duration of the block."""
+    token = _active.set(secrets)
+    try:
+        yield secrets
+    finally:
+        _active.reset(token)
