@@ -23,7 +23,7 @@ from autocapture._event import CapturedError
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured
 from autocapture._ratelimit import fingerprint, limiter_for
-from autocapture._scrub import REDACTED, Scrubber
+from autocapture._scrub import REDACTED, EventSecrets, Scrubber, tracking_secrets
 from autocapture._sinks import MultiSink, SentrySink, Sink, default_sink
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     callers: tuple[StackFrame, ...] = (),
     prepare: Callable[[], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]]
     | None = None,
+    secrets: EventSecrets | None = None,
 ) -> str | None:
     """Build and deliver one event for ``exc``, unless it was already reported.
 
@@ -107,6 +108,8 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         prepare: Called once the error is claimed (not for a rate-limited one): returns
             the scrubbed arguments, the safe context and the callers, replacing
             ``arguments``, ``safe_context`` and ``callers``.
+        secrets: What the caller found secret while scrubbing ``arguments`` (event-wide
+            redaction); a new set when None.
         tags: Tags beyond the standard ones (raw).
         level: The event level.
         sink: A sink that wins over every configured one, or ``None``.
@@ -133,9 +136,18 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             arguments, safe_context, callers = prepare()
             arguments_scrubbed = True
         scrubber = config.scrubber
-        merged_context = scrubbed_bound_context(scrubber)
+        # Event-wide redaction: what arguments, context and tags hold secret is collected
+        # here, then redacted from the message (and, while the sinks emit, from whatever
+        # they derive from the exception: see `tracking_secrets`).
+        known = EventSecrets() if secrets is None else secrets
+        scrubbed_arguments = (
+            dict(arguments)
+            if arguments_scrubbed
+            else scrubber.scrub_mapping(arguments, secrets=known)
+        )
+        merged_context = scrubbed_bound_context(scrubber, known)
         if context:
-            merged_context.update(scrubber.scrub_mapping(context))
+            merged_context.update(scrubber.scrub_mapping(context, secrets=known))
         if safe_context:
             merged_context.update(safe_context)
         if suppressed:
@@ -151,25 +163,23 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             all_tags["operation"] = operation
         for given in (bound_tags(exc, context_type), tags):  # the caller's own tags win
             for k, v in given.items():
-                name = str(k)
-                all_tags[name] = (
-                    REDACTED
-                    if scrubber.is_sensitive_key(name)
-                    else scrubber.scrub_text(_tag_value(v))
-                )
+                name = _tag_value(scrubber.scrub_text(str(k), secrets=known))
+                if scrubber.is_sensitive_key(name):
+                    known.add(v)
+                    all_tags[name] = REDACTED
+                else:  # scrubbed whole, then cut: a cut must not halve a secret
+                    all_tags[name] = scrubber.scrub_text(_tag_text(v), secrets=known)
         if suppressed:
             all_tags["autocapture.suppressed"] = str(suppressed)
         event = _new_event(
             event_id=new_event_id(),
             exception=exc,
-            message=_message(scrubber, exc),
+            message=_message(scrubber, exc, known),
             context_type=context_type,
             operation=operation,
             function=function,
             module=module,
-            arguments=MappingProxyType(
-                dict(arguments) if arguments_scrubbed else scrubber.scrub_mapping(arguments)
-            ),
+            arguments=MappingProxyType(scrubbed_arguments),
             context=MappingProxyType(merged_context),
             tags=MappingProxyType({k: _tag_value(v) for k, v in all_tags.items()}),
             level=level,
@@ -196,10 +206,11 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     sends = _sends_to_sentry(target)
     to_sentry = _sentry.sending_to_sentry.set(sends)
     try:
-        if target is not None:
-            deliver(target, event, mode=config.delivery, to_sentry=sends)
-        for each in taps:  # the test fixture's sink sees the event before the test goes on
-            emit_guarded(each, event)
+        with tracking_secrets(known):  # the exits redact the event's known secrets too
+            if target is not None:
+                deliver(target, event, mode=config.delivery, to_sentry=sends)
+            for each in taps:  # the test fixture's sink sees the event before the test goes on
+                emit_guarded(each, event)
     finally:
         _sentry.sending_to_sentry.reset(to_sentry)
         _emitting.reset(token)
@@ -265,12 +276,12 @@ _MAX_MESSAGE = 8192
 _MESSAGE_SCAN_MARGIN = 2048
 
 
-def _message(scrubber: Scrubber, exc: BaseException) -> str:
+def _message(scrubber: Scrubber, exc: BaseException, known: EventSecrets) -> str:
     text = _safe_str(exc)
     size = len(text)
     if size <= _MAX_MESSAGE:
-        return scrubber.scrub_text(text)
-    scrubbed = scrubber.scrub_text(text[: _MAX_MESSAGE + _MESSAGE_SCAN_MARGIN])
+        return scrubber.scrub_text(text, secrets=known)
+    scrubbed = scrubber.scrub_text(text[: _MAX_MESSAGE + _MESSAGE_SCAN_MARGIN], secrets=known)
     return f"{scrubbed[:_MAX_MESSAGE]}...[truncated {size - _MAX_MESSAGE} chars]"
 
 
@@ -279,6 +290,13 @@ def _safe_str(exc: BaseException) -> str:
         return str(exc)
     except Exception:
         return f"<unprintable {type(exc).__name__}>"
+
+
+def _tag_text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)[:_TAG_REPR_LIMIT]
+
+
+_TAG_REPR_LIMIT = 4096
 
 
 def _tag_value(value: object) -> str:

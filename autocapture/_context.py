@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from autocapture._scrub._tracking import EventSecrets
+
 __all__ = ["bind_context", "bound_context", "bound_tags", "scrubbed_bound_context"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -93,15 +95,17 @@ def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[s
 # Scrubbed copies of bound contexts, keyed by the bound mapping's id while its block is
 # open (the entry holds the mapping, so the id cannot be reused meanwhile): a request that
 # fails in several places pays for scrubbing its context once.
-_scrubbed: dict[int, tuple[Mapping[str, Any], object, dict[str, Any]]] = {}
+_scrubbed: dict[int, tuple[Mapping[str, Any], object, dict[str, Any], tuple[str, ...]]] = {}
 _IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
 
 
-def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
+def scrubbed_bound_context(scrubber: Any, secrets: EventSecrets | None = None) -> dict[str, Any]:
     """Return the bound context scrubbed by ``scrubber`` (a fresh dict each call).
 
     Args:
         scrubber: The configured ``Scrubber``; a new one (new configuration) rescrubs.
+        secrets: The event's known secrets: what the bound context holds secret is added
+            (also when the scrubbed copy comes from the cache).
 
     Returns:
         A new dict the caller may change.
@@ -111,14 +115,19 @@ def scrubbed_bound_context(scrubber: Any) -> dict[str, Any]:
         return {}
     if type(bound) not in (MappingProxyType, _Layered):
         # Set by someone else (the ASGI middleware): no bind_context exit will forget it.
-        return scrubber.scrub_mapping(bound)  # type: ignore[no-any-return]
+        return scrubber.scrub_mapping(bound, secrets=secrets)  # type: ignore[no-any-return]
     cached = _scrubbed.get(id(bound))
     if cached is not None and cached[0] is bound and cached[1] is scrubber:
+        if secrets is not None:
+            secrets.add_all(cached[3])
         return dict(cached[2])
-    scrubbed: dict[str, Any] = scrubber.scrub_mapping(bound)
+    found = EventSecrets()
+    scrubbed: dict[str, Any] = scrubber.scrub_mapping(bound, secrets=found)
+    if secrets is not None:
+        secrets.add_all(found.values)
     # Only values that cannot change are kept scrubbed: a dict bound once and updated
     # as the work goes must show its state at the time of each error.
     if len(_scrubbed) < 4096 and all(type(v) in _IMMUTABLE for v in bound.values()):  # noqa: PLR2004 - bounded: many open blocks at once is odd
-        _scrubbed[id(bound)] = (bound, scrubber, scrubbed)
+        _scrubbed[id(bound)] = (bound, scrubber, scrubbed, tuple(found.values))
         return dict(scrubbed)
     return scrubbed

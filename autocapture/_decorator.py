@@ -35,6 +35,7 @@ from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
 from autocapture._options import IgnoreOption, validate
 from autocapture._shape import Template
+from autocapture._scrub import EventSecrets
 from autocapture._stack import caller_frames
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ class _Plan:
                 return False
         except Exception as err:  # a user predicate that fails: capture, do not guess
             report_failure(f"the ignore predicate of {self.function}", err)
+        secrets = EventSecrets()  # what the arguments hold secret, redacted event-wide
         try:
             if self.generation != get_config().generation:
                 self._infer()
@@ -217,7 +219,9 @@ class _Plan:
             try:
                 config = get_config()
                 # Scrubbed once here; the context fields are then picked from safe values.
-                arguments = config.scrubber.scrub_mapping(self._arguments(args, kwargs))
+                arguments = config.scrubber.scrub_mapping(
+                    self._arguments(args, kwargs), secrets=secrets
+                )
                 context = context_fields(
                     inference.context_type,
                     arguments,
@@ -245,6 +249,7 @@ class _Plan:
             arguments={},
             context={},
             prepare=prepare,
+            secrets=secrets,
             tags=self.tags,
             level=self.level,
             sink=self.sink,

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Final, Optional
 
 from autocapture._scrub._keys import KeyRules
 from autocapture._scrub._options import REDACTED, ScrubOptions
 from autocapture._scrub._text import TextRules
+from autocapture._scrub._tracking import EventSecrets
 from autocapture._scrub._walker import MORE_ITEMS_KEY, Walk, safe_repr, short_cached
 
 __all__ = ["Scrubber"]
 
 _KEY_CACHE_SIZE: Final = 4096
+_MAX_ARGV: Final = 1000
+# Short options that take a secret (`-p` for mysql, `-a` for redis-cli); long options
+# are judged by the key rules.
+_ARGV_SECRET_FLAGS: Final = frozenset(("p", "a", "password", "token"))
 
 
 class Scrubber:
@@ -70,36 +75,44 @@ class Scrubber:
         except Exception:
             return True  # fail closed
 
-    def scrub(self, value: object, *, key: Optional[str] = None) -> Any:
+    def scrub(
+        self, value: object, *, key: Optional[str] = None, secrets: Optional[EventSecrets] = None
+    ) -> Any:
         """Return a scrubbed, bounded, JSON-compatible copy of a value; never raises.
 
         Args:
             value: Anything. It is never mutated.
             key: The name the value was found under (an argument or header name), so that
                 `scrub("x", key="api_key") == REDACTED`.
+            secrets: The event's known secrets: what this call redacts is added, and the
+                known ones are redacted in every string (default: the secrets of the
+                event being emitted, if any).
 
         Returns:
             A new value made of dicts with str keys, lists, str, int, float, bool and None.
         """
         try:
-            walk = Walk(self)
+            walk = Walk(self, secrets)
             if key is not None:
                 return walk.item(str(key), value, None, 0)
             return walk.value(value, None, 0)
         except Exception:
             return REDACTED
 
-    def scrub_mapping(self, mapping: Mapping[str, object]) -> dict[str, Any]:
+    def scrub_mapping(
+        self, mapping: Mapping[str, object], *, secrets: Optional[EventSecrets] = None
+    ) -> dict[str, Any]:
         """Scrub a mapping whose keys are names (arguments, headers, contexts); never raises.
 
         Args:
             mapping: Any mapping; non-str keys are converted to str.
+            secrets: The event's known secrets, as for `scrub`.
 
         Returns:
             A new dict; values under secret names are `REDACTED`.
         """
         try:
-            walk = Walk(self)
+            walk = Walk(self, secrets)
             result = walk.value(mapping, None, 0)
         except Exception:
             return {MORE_ITEMS_KEY: REDACTED}
@@ -107,7 +120,7 @@ class Scrubber:
             return result
         return {MORE_ITEMS_KEY: result}  # not a mapping after all (e.g. a cycle marker)
 
-    def scrub_text(self, text: str) -> str:
+    def scrub_text(self, text: str, *, secrets: Optional[EventSecrets] = None) -> str:
         """Replace secret shapes (and PII unless allowed) inside a text; never raises.
 
         Meant for exception messages and log lines: the text is not truncated, and only
@@ -116,14 +129,52 @@ class Scrubber:
 
         Args:
             text: Any string (a non-str is converted with a bounded `repr` first).
+            secrets: The event's known secrets, as for `scrub`.
 
         Returns:
             The text with every match replaced.
         """
         obj: object = text  # callers may break the type contract; never raise for it
         try:
-            return Walk(self).text(
+            return Walk(self, secrets).text(
                 obj if isinstance(obj, str) else safe_repr(obj, 1_000_000), None
             )
         except Exception:
             return REDACTED
+
+    def scrub_argv(self, argv: Sequence[str]) -> list[str]:
+        """Scrub a command line: the value after a secret option is redacted; never raises.
+
+        `--db-password x`, `--db-password=x`, `-p x` (a password for mysql, `-a` for
+        redis-cli) and `--token=x` lose their value; every other item is scrubbed as text.
+
+        Args:
+            argv: The arguments, e.g. `sys.argv`.
+
+        Returns:
+            A new list of the same length (at most 1000 items).
+        """
+        try:
+            out: list[str] = []
+            redact_next = False
+            for raw in list(argv)[:_MAX_ARGV]:
+                given: object = raw  # callers may break the type contract
+                item = given if isinstance(given, str) else safe_repr(given, 1024)
+                if redact_next:
+                    out.append(REDACTED)
+                    redact_next = False
+                    continue
+                if item.startswith("-") and len(item) > 1:
+                    name, eq, value = item.lstrip("-").partition("=")
+                    long_option = item.startswith("--")
+                    if self.is_sensitive_key(name) if long_option else name in _ARGV_SECRET_FLAGS:
+                        if eq:
+                            out.append(item[: len(item) - len(value)] + REDACTED)
+                        else:
+                            out.append(item)
+                            redact_next = True
+                        continue
+                out.append(self.scrub_text(item))
+        except Exception:
+            return [REDACTED]
+        return out

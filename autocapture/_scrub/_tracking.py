@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final, Optional
 from urllib.parse import quote, quote_plus
 
@@ -30,6 +30,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "EventSecrets",
     "active_secrets",
+    "current_secrets",
     "tracking_secrets",
 ]
 
@@ -96,7 +97,7 @@ class EventSecrets:
         forms.add(repr(text)[1:-1])
         self._sorted = None
 
-    def add_all(self, values: Iterator[object]) -> None:
+    def add_all(self, values: Iterable[object]) -> None:
         """Remember several values."""
         for value in values:
             self.add(value)
@@ -130,6 +131,11 @@ _active: contextvars.ContextVar[Optional[EventSecrets]] = contextvars.ContextVar
     "autocapture_event_secrets", default=None
 )
 _EMPTY: Final = EventSecrets()
+
+
+def current_secrets() -> Optional[EventSecrets]:
+    """Return the secrets of the event being emitted, or None outside an emit."""
+    return _active.get()
 
 
 def active_secrets() -> EventSecrets:

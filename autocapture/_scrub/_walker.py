@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
 from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
 from autocapture._scrub._shapes import is_card_number
+from autocapture._scrub._tracking import EventSecrets, current_secrets
 
 if TYPE_CHECKING:
     from autocapture._scrub._scrubber import Scrubber
@@ -136,6 +137,7 @@ class Walk:
         "budget",
         "callback",
         "classify",
+        "found",
         "max_depth",
         "max_items",
         "max_str",
@@ -143,8 +145,11 @@ class Walk:
         "spans",
     )
 
-    def __init__(self, scrubber: Scrubber) -> None:
+    def __init__(self, scrubber: Scrubber, found: Optional[EventSecrets] = None) -> None:
         options = scrubber.options
+        # Event-wide tracking: what this walk redacts is reported to `found`, and values
+        # already known secret in the event are redacted in every string it copies.
+        self.found = found if found is not None else current_secrets()
         self.classify = scrubber._classify  # noqa: SLF001 - the walker is the scrubber's
         self.spans: Callable[[str], list[Span]] = scrubber._spans  # noqa: SLF001
         self.callback = scrubber._callback  # noqa: SLF001
@@ -184,12 +189,17 @@ class Walk:
 
     def text(self, text: str, path: object) -> str:
         """Replace the secret spans of a text (no truncation)."""
+        found = self.found
+        if found:
+            text = found.scrub_text(text)
         spans = self.spans(text)
         if not spans:
             return text
         parts: list[str] = []
         last = 0
         for start, end, rule in spans:
+            if found is not None:
+                found.add(text[start:end])
             parts.append(text[last:start])
             replacement = REDACTED
             if self.callback is not None:
@@ -256,6 +266,8 @@ class Walk:
         """Pass an int through unless it is a Luhn-valid card number."""
         digits = str(abs(value)) if value.bit_length() < 128 else ""  # noqa: PLR2004
         if digits and is_card_number(digits):
+            if self.found is not None:
+                self.found.add(digits)
             answer = self.ask(path, value, "value:card_number")
             if answer is KEEP:
                 return value
@@ -268,6 +280,8 @@ class Walk:
         label = self.classify(key)
         if label is None:
             return self.value(value, child, depth)
+        if self.found is not None:
+            self.collect(value, 0)
         answer = self.ask(child, value, "key:" + label)
         if answer is None:
             self.budget -= len(REDACTED)
@@ -288,7 +302,7 @@ class Walk:
             max_items = self.max_items
             # The common leaves (a plain string or int under an ordinary name) are done
             # inline: same checks as item() -> value() -> string(), a third of the calls.
-            fast = self.callback is None
+            fast = self.callback is None and not self.found
             spans, classify, max_str = self.spans, self.classify, self.max_str
             # Once a key is converted (not a str, or redacted) it may equal another key;
             # until then the keys are distinct str and the lookup is skipped.
@@ -370,6 +384,8 @@ class Walk:
             track = self.callback is not None
             name = self.value(pair[0], (path, 0) if track else None, depth + 1)
             child = (path, 1) if track else None
+            if self.found is not None:
+                self.collect(pair[1], 0)
             answer = self.ask(child, pair[1], "key:" + label)
             if answer is None:
                 self.budget -= len(REDACTED)
@@ -377,6 +393,27 @@ class Walk:
             return [name, self.value(pair[1] if answer is KEEP else answer, child, depth + 1)]
         finally:
             self.on_path.discard(ident)
+
+    def collect(self, value: object, depth: int) -> None:
+        """Report a value redacted under a secret name (its strings, if a container).
+
+        Only plain builtins are looked into, and boundedly: a secret `credentials` dict's
+        values are secrets too, but no user code runs to find them.
+        """
+        found = self.found
+        if found is None:
+            return
+        cls = type(value)
+        if cls is str or cls is int:
+            found.add(value)
+        elif cls is bytes:
+            text = _bytes_text(value)  # type: ignore[arg-type]  # narrowed by `cls`
+            if text is not None:
+                found.add(text)
+        elif depth < 3 and (cls is dict or cls is list or cls is tuple):  # noqa: PLR2004
+            items: Any = dict.values(value) if cls is dict else value  # type: ignore[arg-type]
+            for item in islice(items, 32):
+                self.collect(item, depth + 1)
 
     @staticmethod
     def unique_key(key: str, taken: Mapping[str, object]) -> str:

@@ -1,0 +1,184 @@
+"""Event-wide redaction (API §5 "Event-wide"): a secret found once is a secret everywhere.
+
+A value redacted anywhere in an event (an argument under a secret name, bound context,
+explicit context, a tag, or a value of a secret shape) is also redacted wherever else it
+appears in that event: the message, chained exceptions' messages, notes, and what the
+sinks derive from the live exception (log lines, Sentry's exception values and frame
+variables), also URL-encoded. Values shorter than `MIN_SECRET_LENGTH` are not tracked.
+
+Secrets are built at test time from harmless pieces (no literal looks like a credential).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from urllib.parse import quote
+
+import pytest
+
+from autocapture import (
+    CapturedError,
+    auto_capture_errors,
+    bind_context,
+    capture_error,
+    configure,
+)
+from autocapture._scrub import REDACTED, EventSecrets, Scrubber, active_secrets
+from autocapture._scrub._tracking import MIN_SECRET_LENGTH
+from autocapture.sinks import LoggingSink, MemorySink, SentrySink
+
+from .conftest import RecordingTransport
+
+KEY = "Zq9x" + "Lm2Pw7Rt4Vb8"  # no shape of its own: only its name makes it secret
+
+
+class ProviderError(Exception):
+    """A provider SDK's error that echoes the key it was given."""
+
+
+def _call_provider(sink: object) -> None:
+    @auto_capture_errors(sink=sink)  # type: ignore[arg-type]
+    def call(provider: str, api_key: str) -> None:
+        raise ProviderError(f"{provider} rejected key {api_key}")
+
+    with pytest.raises(ProviderError):
+        call("openai", KEY)
+
+
+def test_an_argument_echoed_in_the_message_is_redacted() -> None:
+    sink = MemorySink()
+    _call_provider(sink)
+    [event] = sink.events
+    assert event.arguments["api_key"] == REDACTED
+    assert event.message == f"openai rejected key {REDACTED}"
+    assert KEY not in repr(event)
+
+
+def test_an_argument_echoed_url_encoded_is_redacted() -> None:
+    secret = "p@ss w/rd" + KEY
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink)
+    def login(user: str, password: str) -> None:
+        raise ValueError(f"GET /login?user={user}&pw={quote(secret, safe='')} failed")
+
+    with pytest.raises(ValueError):  # noqa: PT011 - the message is what is checked
+        login("bob", secret)
+    [event] = sink.events
+    assert quote(secret, safe="") not in event.message
+    assert REDACTED in event.message
+    assert "user=bob" in event.message
+
+
+def test_an_echo_in_a_chained_exception_and_a_note_is_redacted_in_the_log() -> None:
+    stream = io.StringIO()
+    logger = logging.getLogger("test.event_wide.chain")
+    logger.handlers[:] = [logging.StreamHandler(stream)]
+    logger.propagate = False
+
+    @auto_capture_errors(sink=LoggingSink(logger))
+    def call(api_key: str) -> None:
+        try:
+            raise KeyError(f"no tenant for {api_key}")
+        except KeyError as inner:
+            err = ProviderError("lookup failed")
+            err.add_note(f"while trying key {api_key}")
+            raise err from inner
+
+    with pytest.raises(ProviderError):
+        call(KEY)
+    output = stream.getvalue()
+    assert "no tenant for" in output
+    assert "while trying key" in output
+    assert KEY not in output
+
+
+def test_an_echo_is_redacted_in_the_sentry_event(sentry_transport: RecordingTransport) -> None:
+    _call_provider(SentrySink())
+    [event] = sentry_transport.events
+    payload = json.dumps(event)
+    assert KEY not in payload
+    assert f"openai rejected key {REDACTED}" in payload
+
+
+def test_bound_context_explicit_context_and_tags_are_tracked() -> None:
+    sink = MemorySink()
+    configure(sink=sink)
+    bound_secret, context_secret, tag_secret = KEY + "b", KEY + "c", KEY + "t"
+    with bind_context(session_token=bound_secret):
+        for _ in range(2):  # the second event uses the cached scrubbed bound context
+            try:
+                raise RuntimeError(f"{bound_secret} / {context_secret} / {tag_secret}")
+            except RuntimeError as exc:
+                capture_error(
+                    exc, context={"db_password": context_secret}, tags={"auth_token": tag_secret}
+                )
+    assert len(sink.events) == 2  # noqa: PLR2004
+    for event in sink.events:
+        assert event.message == f"{REDACTED} / {REDACTED} / {REDACTED}"
+
+
+def test_a_value_found_by_its_shape_is_redacted_in_its_other_forms() -> None:
+    scrubber = Scrubber()
+    known = EventSecrets()
+    card = "4111" + "1111" + "1111" + "1111"
+    assert scrubber.scrub({"note": f"card {card}"}, secrets=known) == {"note": f"card {REDACTED}"}
+    # Glued to a word, the shape is not recognised alone; the known value still is.
+    assert scrubber.scrub_text(f"ref=x{card}y", secrets=known) == f"ref=x{REDACTED}y"
+
+
+@pytest.mark.parametrize("short", ["1", "admin", "true", "x" * (MIN_SECRET_LENGTH - 1)])
+def test_short_values_do_not_wipe_the_event(short: str) -> None:
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink)
+    def check(pin: str) -> None:
+        raise ValueError(f"step 1 failed for admin: {short} true")
+
+    with pytest.raises(ValueError):  # noqa: PT011
+        check(short)
+    [event] = sink.events
+    assert event.arguments["pin"] == REDACTED
+    assert event.message == f"step 1 failed for admin: {short} true"
+
+
+def test_a_secret_container_reports_its_strings() -> None:
+    known = EventSecrets()
+    Scrubber().scrub({"credentials": {"user": "bob", "key": KEY}}, secrets=known)
+    assert KEY in known.values
+    assert "bob" not in known.values  # too short to be tracked
+
+
+def test_sinks_see_the_event_secrets_while_they_emit() -> None:
+    seen: list[str] = []
+
+    class Exit:
+        def emit(self, event: CapturedError) -> None:
+            seen.append(active_secrets().scrub_text(f"frame local {KEY}"))
+            seen.append(Scrubber().scrub_text(f"breadcrumb {KEY}"))
+
+    _call_provider(Exit())
+    assert seen == [f"frame local {REDACTED}", f"breadcrumb {REDACTED}"]
+    assert not active_secrets()  # nothing left behind after the emit
+
+
+def test_known_secrets_never_show_in_their_own_repr() -> None:
+    known = EventSecrets()
+    known.add(KEY)
+    assert KEY not in repr(known)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["app", "--db-password", KEY, "-v"], ["app", "--db-password", REDACTED, "-v"]),
+        (["app", f"--api-token={KEY}"], ["app", f"--api-token={REDACTED}"]),
+        (["mysql", "-u", "root", "-p", KEY], ["mysql", "-u", "root", "-p", REDACTED]),
+        (["app", "--max-tokens", "100"], ["app", "--max-tokens", "100"]),
+        (["app", "serve", "--port", "8000"], ["app", "serve", "--port", "8000"]),
+    ],
+)
+def test_scrub_argv(argv: list[str], expected: list[str]) -> None:
+    assert Scrubber().scrub_argv(argv) == expected
