@@ -27,7 +27,7 @@ from autocapture import (
 )
 from autocapture._scrub import REDACTED, EventSecrets, Scrubber, active_secrets
 from autocapture._scrub._tracking import MIN_SECRET_LENGTH
-from autocapture.sinks import LoggingSink, MemorySink, SentrySink
+from autocapture.sinks import LoggingSink, MemorySink, SentrySink, Sink
 
 from .conftest import RecordingTransport
 
@@ -38,8 +38,8 @@ class ProviderError(Exception):
     """A provider SDK's error that echoes the key it was given."""
 
 
-def _call_provider(sink: object) -> None:
-    @auto_capture_errors(sink=sink)  # type: ignore[arg-type]
+def _call_provider(sink: Sink) -> None:
+    @auto_capture_errors(sink=sink)
     def call(provider: str, api_key: str) -> None:
         raise ProviderError(f"{provider} rejected key {api_key}")
 
@@ -64,7 +64,7 @@ def test_an_argument_echoed_url_encoded_is_redacted() -> None:
     def login(user: str, password: str) -> None:
         raise ValueError(f"GET /login?user={user}&pw={quote(secret, safe='')} failed")
 
-    with pytest.raises(ValueError):  # noqa: PT011 - the message is what is checked
+    with pytest.raises(ValueError):
         login("bob", secret)
     [event] = sink.events
     assert quote(secret, safe="") not in event.message
@@ -115,7 +115,7 @@ def test_bound_context_explicit_context_and_tags_are_tracked() -> None:
                 capture_error(
                     exc, context={"db_password": context_secret}, tags={"auth_token": tag_secret}
                 )
-    assert len(sink.events) == 2  # noqa: PLR2004
+    assert len(sink.events) == 2
     for event in sink.events:
         assert event.message == f"{REDACTED} / {REDACTED} / {REDACTED}"
 
@@ -137,7 +137,7 @@ def test_short_values_do_not_wipe_the_event(short: str) -> None:
     def check(pin: str) -> None:
         raise ValueError(f"step 1 failed for admin: {short} true")
 
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(ValueError):
         check(short)
     [event] = sink.events
     assert event.arguments["pin"] == REDACTED
