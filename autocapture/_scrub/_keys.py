@@ -28,7 +28,7 @@ _WORD_RE: Final = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 # Each entry is a phrase of one or more words; glued spellings (`sessionid`, `apikey`)
 # are single words because people write them that way.
-_SECRET_PHRASES: Final = (
+_SECRET_PHRASES: tuple[str, ...] = (
     # passwords
     "password",
     "passwords",
@@ -93,10 +93,25 @@ _SECRET_PHRASES: Final = (
     "subscription key",
     "account key",
     "accountkey",
+    "client key",
+    "functions key",  # Azure Functions `x-functions-key`
+    "hmac",  # `x-shopify-hmac-sha256`
+    "hapikey",  # HubSpot
+    # glued spellings
+    "apitoken",
+    "dbpassword",
+    "dbpass",
+    "dbpwd",
+    "clientsecret",
+    "authkey",
+    "bottoken",
+    "privatetoken",
+    "secretkey",
     # sessions and cookies
     "session",
     "sessionid",
     "sessid",
+    "sid",
     "phpsessid",
     "jsessionid",
     "connect sid",
@@ -128,6 +143,17 @@ _SECRET_PHRASES: Final = (
     "bank account",
 )
 
+# `<vendor>_key` names a vendor's API key (`openai_key`, `azure_openai_key`); `key` alone
+# (a cache or dict key) and `cache_key`, `primary_key`, `sort_key` are kept.
+VENDOR_KEY_WORDS: Final = (  # noqa: SIM905 - word lists read better as prose
+    "openai anthropic claude stripe azure aws gcp google gemini vertex mistral cohere groq "
+    "deepseek together fireworks replicate huggingface hf github gitlab slack twilio "
+    "sendgrid mailgun postmark pinecone algolia mapbox datadog dd sentry segment "
+    "fallback backup service app application developer provider llm master admin "
+    "license subscription webhook ingest"
+).split()
+_SECRET_PHRASES += tuple(f"{word} key" for word in VENDOR_KEY_WORDS)
+
 # A secret word followed by one of these names a property of the secret, not the secret:
 # `token_count`, `api_key_id`, `client_secret_expires_at`, `cookie_domain`, `card_last4`.
 _DESCRIPTORS_AFTER: Final = frozenset(
@@ -137,7 +163,8 @@ _DESCRIPTORS_AFTER: Final = frozenset(
         "ttl age lifetime created updated rotated last brand enabled disabled required "
         "policy strength version path domain secure samesite httponly field fields format "
         "scheme method methods provider providers backend mode status valid verified usage "
-        "budget index position timeout retries present exists"
+        "budget index position timeout retries present exists url uri endpoint duration "
+        "memory through figs"
     ).split()
 )
 # A key that starts with one of these is a flag or a quantity: `has_password`, `max_tokens`.
@@ -202,18 +229,6 @@ class KeyRules:
             safe.add(key.lower())
             safe.add(split_words(key))
         self._safe: frozenset[object] = frozenset(safe)
-
-    def endings(self) -> frozenset[str]:
-        """Return the words a secret name can end with (for the text pre-filter).
-
-        Returns:
-            The last word of every phrase, plus the words a secret name may still end
-            with (`session_id`, `password_hash`).
-        """
-        last = {phrase[-1] for phrases in self._by_first.values() for phrase in phrases}
-        for words in _NOT_DESCRIPTORS_FOR.values():
-            last |= words
-        return frozenset(last)
 
     def match(self, key: str) -> Optional[str]:
         """Return the secret phrase a key names, or None when the key is not sensitive.

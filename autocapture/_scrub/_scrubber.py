@@ -52,7 +52,6 @@ class Scrubber:
         self._text = TextRules(
             pii=not self.send_pii,
             classify=self._classify,
-            name_endings=key_rules.endings(),
             extra_patterns=options.extra_patterns,  # type: ignore[arg-type]  # compiled in __post_init__
         )
         self._callback = options.callback

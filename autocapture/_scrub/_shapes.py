@@ -492,6 +492,8 @@ def http_credentials_ok(scheme_and_token: str, token: str) -> bool:
             return b":" in base64.b64decode(token + "=" * (-len(token) % 4)) or has_symbol
         except (ValueError, binascii.Error):
             return has_symbol
+    if token.isalpha() and token.islower():  # `Bearer authentication required`
+        return False
     # Capitalised `Bearer x` is how the header is written; lowercase needs more evidence.
     return scheme_and_token[0] == "B" or has_symbol
 

@@ -27,7 +27,7 @@ from autocapture._scrub._shapes import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Sequence
 
 __all__ = ["Span", "TextRules"]
 
@@ -36,7 +36,34 @@ __all__ = ["Span", "TextRules"]
 # name must end like a secret word (a set lookup) and the whole name is judged by the key
 # rules (exact, memoised); only its value is replaced. A regex over all the secret words
 # in a lookbehind was measured ten times slower than this.
-_ASSIGN_LOOKBEHIND: Final = r"(?:(?<=[A-Za-z].)|(?<=[A-Za-z][\"' ].)|(?<=[A-Za-z]\\[\"'].))"
+_ASSIGN_LOOKBEHIND: Final = (
+    r"(?:(?<=[A-Za-z0-9].)|(?<=[A-Za-z0-9_][\"' \t].)|(?<=[ \t][ \t].)"
+    r"|(?<=[A-Za-z0-9][\"'] .)|(?<=\\[\"'].))"
+)
+# `<password>value</password>` and `("DB_PASSWORD", "value")` (a pair, rendered as text).
+_TAG_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9]>)"
+_PAIR_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9_][\"'],)"
+# Query parameters that are credentials by their place in a URL only (a `key` in a dict
+# is a cache key, `?key=` is Google's API key): Google, OpenWeather, OAuth, HubSpot.
+QUERY_SECRETS: Final = frozenset(
+    ("key", "appid", "code", "sig", "hapikey", "signature", "auth", "pass", "pw")
+)
+# A value after a secret name that is prose about it, not the secret: `password: required`.
+PROSE_VALUES: Final = frozenset(
+    (  # noqa: SIM905 - word lists read better as prose
+        "required missing invalid expired empty none null nil not too is was must should "
+        "cannot can't incorrect wrong mismatch changed reset updated set unset true false "
+        "undefined provided supplied given needed denied rejected ok yes no n/a hidden "
+        "masked sent failed redacted [redacted] *** ******** <redacted> blank absent unknown "
+        "error too_short too_long weak ignored revoked present disabled enabled"
+    ).split()
+)
+# `password Zq9x...`, `the api_key is ...`, `password => ...`, `--password ...`: a secret
+# word, spaces (or `is`/`was`/`=>`), then a word that looks random (see `_looks_secret`).
+_WORD_FORM_RE: Final = re.compile(
+    r"(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|credentials?)[0-9]*"
+    r"[ \t]+(?:(?:is|was|=>|:=)[ \t]+)?(?=[^\s])"
+)
 _IDENT_CHARS: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 )
@@ -46,13 +73,14 @@ _IDENT_CHARS: Final = frozenset(
 # over doubly escaped ones (`\\\"`). An opening bracket starts a list, tuple or mapping,
 # replaced whole (see `_bracketed_end`). Anything else is a bare word.
 _VALUE_RE: Final = re.compile(
-    r"""[ \t]{0,3}(?:(?i:bearer|basic|token)[ \t]+)?(?:"""
+    r"""[ \t]{0,3}(?:(?i:bearer|basic|token|apikey|api-key|bot|digest|negotiate|ntlm|dpop"""
+    r"""|key|sso-key)[ \t]+)?(?:"""
     r"""(?P<open>[(\[{])"""
     r"""|(?:[bBrRuUfF]{1,2})?(?:"(?P<dq>(?:[^"\\\r\n]|\\[^\r\n]){1,512})"""
     r"""|'(?P<sq>(?:[^'\\\r\n]|\\[^\r\n]){1,512}))"""
     r"""|\\"(?P<edq>(?:\\\\\\"|[^\\\r\n]|\\[^"\r\n]){1,512})"""
     r"""|\\'(?P<esq>(?:\\\\\\'|[^\\\r\n]|\\[^'\r\n]){1,512})"""
-    r"""|(?P<bare>[^\s"'&;,)}\]<>{\[][^\s"'&;,)}\]<>]{0,511}))"""
+    r"""|(?P<bare>[^\s"'&,)\]<{\[](?:[^\s"'&,<]|<(?!/)){0,511}))"""
 )
 # One token of a bracketed value: a run of plain characters, an escape, a quoted string
 # closed on its line, a bracket, or a lone quote (an apostrophe in prose).
@@ -68,6 +96,7 @@ _PYDANTIC_INPUT: Final = "input_value"
 _PYDANTIC_INPUT_END: Final = ", input_type="
 _LINE_RE: Final = re.compile(r"[ \t]{0,3}(?P<line>[^\r\n]{1,2048})")
 _LINE_LABELS: Final = frozenset(("cookie", "cookies"))
+_CLOSERS: Final = {")": "(", "]": "[", "}": "{", ">": "<"}
 
 _IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
 _EMAIL_LOCAL: Final = frozenset(
@@ -91,6 +120,8 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         *shapes,
         Shape(":", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
         Shape("=", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
+        Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
+        Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
     )
     groups: dict[str, list[str]] = {}
     info: dict[str, _GroupInfo] = {}
@@ -110,14 +141,13 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
 class TextRules:
     """Finds secret-shaped substrings (and PII unless allowed) in text."""
 
-    __slots__ = ("_classify", "_extra", "_info", "_min_len", "_pattern", "_pii", "_suffixes")
+    __slots__ = ("_classify", "_extra", "_info", "_min_len", "_pattern", "_pii")
 
     def __init__(
         self,
         *,
         pii: bool,
         classify: Callable[[str], Optional[str]],
-        name_endings: Iterable[str],
         extra_patterns: Sequence[re.Pattern[str]] = (),
     ) -> None:
         """Compile the combined pattern.
@@ -126,12 +156,10 @@ class TextRules:
             pii: Whether to also find email and IP addresses.
             classify: The key classifier (returns a label for a secret name, else None),
                 used for `name=value` assignments inside text.
-            name_endings: The last words of the secret names, to pre-filter assignments.
             extra_patterns: User patterns; every match is a secret.
         """
         shapes = SHAPES + PII_SHAPES if pii else SHAPES
         self._pattern, self._info = _build_pattern(shapes)
-        self._suffixes = frozenset(word[-4:] for word in name_endings)
         self._classify = classify
         self._pii = pii
         self._extra = tuple(extra_patterns)
@@ -157,6 +185,8 @@ class TextRules:
             found.extend(
                 (m.start(), m.end(), "pii:ipv6") for m in _IPV6_RE.finditer(text) if _ipv6_ok(m[0])
             )
+        if _has_secret_word(text):
+            self._word_forms(text, found)
         for i, pattern in enumerate(self._extra):
             found.extend(
                 (m.start(), m.end(), f"value:extra:{i}")
@@ -210,7 +240,11 @@ class TextRules:
             low = max(0, start - 3)
             while start > low and text[start - 1].isdigit():
                 start -= 1
-            ok = (start == 0 or text[start - 1] not in _WORD_OR_DOT) and ipv4_ok(text[start:end])
+            ok = (
+                (start == 0 or text[start - 1] not in _WORD_OR_DOT)
+                and ipv4_ok(text[start:end])
+                and not _is_version_or_loopback(text, start, end)
+            )
         elif rule == "email":
             at = start  # the branch starts at the `@`; walk back over the local part
             local, low = at, max(0, at - 64)
@@ -221,38 +255,64 @@ class TextRules:
             return None
         return start, end, ("pii:" if rule == "ipv4" else "value:") + rule
 
-    def _assignment(self, text: str, sep: int) -> Optional[Span]:
-        """Judge the name before a `:`/`=` separator; return the span of its value."""
-        end = sep
-        if end > 0 and text[end - 1] in " \t":
+    def _assignment(self, text: str, sep: int) -> Optional[Span]:  # noqa: C901, PLR0911, PLR0912
+        """Judge the name before a separator (`:`, `=`, `>`, `,`); return its value's span."""
+        sep_char = text[sep]
+        end, low = sep, max(0, sep - 32)
+        while end > low and text[end - 1] in " \t":  # aligned `=`
             end -= 1
-        if end > 0 and text[end - 1] in "\"'":
+        quoted = end > 0 and text[end - 1] in "\"'"
+        if quoted:
             end -= 1
-            if end > 0 and text[end - 1] == "\\":  # an escaped quote: JSON inside JSON
+            low = max(0, end - 8)
+            while end > low and text[end - 1] == "\\":  # escaped quotes: JSON inside JSON
                 end -= 1
-        tail = text[max(0, end - 4) : end].lower()
-        if (
-            tail not in self._suffixes
-            and tail[-3:] not in self._suffixes
-            and tail[-2:] not in self._suffixes
-        ):
-            if tail == "alue" and text[sep] == "=":
-                return self._pydantic_input(text, end, sep)
-            return None
         begin, low = end, max(0, end - 64)
         while begin > low and text[begin - 1] in _IDENT_CHARS:
             begin -= 1
-        label = self._classify(text[begin:end])
-        if label is None:
+        if begin == end:
             return None
-        if label in _LINE_LABELS:
-            line = _LINE_RE.match(text, sep + 1)
-            return (
-                None
-                if line is None
-                else (line.start("line"), line.end("line"), "text_key:" + label)
-            )
-        return _value_span(text, sep + 1, "text_key:" + label)
+        if sep_char == ">" and (quoted or begin == 0 or text[begin - 1] != "<"):
+            return None
+        if sep_char == "," and not quoted:
+            return None
+        name = text[begin:end]
+        label = self._classify(name)
+        if label is None:
+            if sep_char != "=":
+                return None
+            if name.endswith(_PYDANTIC_INPUT):
+                return self._pydantic_input(text, end, sep)
+            lowered = name.lower()
+            if lowered not in QUERY_SECRETS or begin == 0 or text[begin - 1] not in "?&;":
+                return None
+            label = lowered
+        pos = sep + 1
+        if sep_char == "=" and text.startswith(">", pos):  # `password => value`
+            pos += 1
+        rule = "text_key:" + label
+        if label in _LINE_LABELS or text[pos : pos + 8].lstrip().lower().startswith("digest "):
+            line = _LINE_RE.match(text, pos)
+            if line is None or _is_prose(line["line"]):
+                return None
+            return line.start("line"), line.end("line"), rule
+        return _value_span(text, pos, rule, quoted_only=sep_char == ",")
+
+    def _word_forms(self, text: str, found: list[Span]) -> None:
+        """Find `password Zq9x...` and `api_key is ...`: a secret name, then a random word."""
+        for m in _WORD_FORM_RE.finditer(text):
+            name_end = m.start()
+            while name_end < m.end() and text[name_end] in _IDENT_CHARS:
+                name_end += 1
+            begin, low = m.start(), max(0, m.start() - 64)
+            while begin > low and text[begin - 1] in _IDENT_CHARS:
+                begin -= 1
+            label = self._classify(text[begin:name_end].lstrip("-"))
+            if label is None:
+                continue
+            span = _value_span(text, m.end(), "text_key:" + label)
+            if span is not None and _looks_secret(text[span[0] : span[1]]):
+                found.append(span)
 
     def _pydantic_input(self, text: str, end: int, sep: int) -> Optional[Span]:
         """Judge pydantic's `input_value=` by the field location on the line above."""
@@ -283,8 +343,19 @@ class TextRules:
         return None
 
 
-def _value_span(text: str, pos: int, rule: str) -> Optional[Span]:
+def _value_span(  # noqa: PLR0911 - one return per form of value
+    text: str, pos: int, rule: str, *, quoted_only: bool = False
+) -> Optional[Span]:
     """Return the span of the value that starts at `pos` (after a secret name), or None."""
+    escaped = _ESCAPED_QUOTE_RE.match(text, pos)
+    if escaped is not None:  # `\\\"value\\\"`: JSON inside JSON inside JSON
+        closer = escaped["open"]
+        start = escaped.end()
+        high = min(len(text), start + 1024)
+        end = text.find(closer, start, high)
+        while end > start and text[end - 1] == "\\":  # a quote escaped once more: inside
+            end = text.find(closer, end + 1, high)
+        return start, (min(len(text), start + 512) if end < 0 else end), rule
     value = _VALUE_RE.match(text, pos)
     if value is None:
         return None
@@ -293,8 +364,55 @@ def _value_span(text: str, pos: int, rule: str) -> Optional[Span]:
         return None
     start = value.start(group)
     if group == "open":
-        return start, _bracketed_end(text, start), rule
-    return start, value.end(group), rule
+        return None if quoted_only else (start, _bracketed_end(text, start), rule)
+    if group != "bare":
+        return start, value.end(group), rule
+    if quoted_only:
+        return None
+    bare = _trim(value[group])
+    if not bare or _is_prose(bare):
+        return None
+    return start, start + len(bare), rule
+
+
+# What `_WORD_FORM_RE` starts with, lowercased: `in` tests on the lowered text are a
+# hundred times cheaper than a case-insensitive regex scan of text that holds none.
+_WORD_FORM_STEMS: Final = ("pass", "pwd", "secret", "token", "key", "credential")
+
+
+def _has_secret_word(text: str) -> bool:
+    low = text.lower()
+    return any(stem in low for stem in _WORD_FORM_STEMS)
+
+
+def _trim(value: str) -> str:
+    """Drop the punctuation that ends a sentence or closes a bracket opened before."""
+    while value:
+        last = value[-1]
+        unbalanced = last in _CLOSERS and value.count(_CLOSERS[last]) < value.count(last)
+        if last in ".,;:!?" or unbalanced:
+            value = value[:-1]
+        else:
+            break
+    return value
+
+
+def _is_prose(value: str) -> bool:
+    """Tell a word about a secret (`required`, `None`, `not set`) from a secret."""
+    first = value.strip().split(" ", 1)[0].rstrip(".,;:!").lower()
+    return first in PROSE_VALUES
+
+
+def _looks_secret(value: str) -> bool:
+    """Tell a random-looking word from a prose word, after a secret name and a space."""
+    if len(value) < 6 or _is_prose(value):  # noqa: PLR2004 - shorter is a word or a PIN
+        return False
+    if any(c.isdigit() or not c.isalnum() for c in value):
+        return True
+    return any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+
+
+_ESCAPED_QUOTE_RE: Final = re.compile(r"[ \t]{0,3}(?P<open>\\{1,7}[\"'])")
 
 
 def _bracketed_end(text: str, start: int) -> int:
@@ -327,10 +445,18 @@ def _ipv6_ok(candidate: str) -> bool:
     if "::" not in candidate and candidate.count(":") != 7:  # noqa: PLR2004
         return False
     try:
-        ipaddress.IPv6Address(candidate)
+        address = ipaddress.IPv6Address(candidate)
     except ValueError:
         return False
-    return True
+    return not (address.is_loopback or address.is_unspecified)
+
+
+def _is_version_or_loopback(text: str, start: int, end: int) -> bool:
+    """`version 1.2.3.4`, `v1.2.3.4` and `127.0.0.1` are no one's personal data."""
+    if text.startswith("127.", start) or text[start:end] == "0.0.0.0":  # noqa: S104
+        return True
+    before = text[max(0, start - 9) : start].lower().rstrip(" :=")
+    return before.endswith(("version", "ver", "v", "release", "build"))
 
 
 def _merge(spans: list[Span]) -> list[Span]:
