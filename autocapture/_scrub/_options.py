@@ -5,11 +5,12 @@ Everything here is validated at construction, so a bad option fails at `configur
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Callable, Final, Optional, Union
+from typing import Any, Callable, Final, Optional, Union
 
 __all__ = ["KEEP", "REDACTED", "PathT", "ScrubCallback", "ScrubMatch", "ScrubOptions"]
 
@@ -173,4 +174,63 @@ def _compile_extra(pattern: object) -> re.Pattern[str]:
         raise ValueError(
             f"ScrubOptions.extra_patterns must not match the empty string: {compiled.pattern!r}"
         )
+    if _nested_repeat(compiled.pattern, compiled.flags):
+        raise ValueError(
+            "ScrubOptions.extra_patterns must not repeat a repeated group (it can take "
+            f"exponential time on a failing input, e.g. `(a+)+$`): {compiled.pattern!r}; "
+            "write it without the outer repeat, e.g. `a+$`"
+        )
     return compiled
+
+
+def _nested_repeat(pattern: str, flags: int) -> bool:
+    """Tell whether a regex repeats something that itself repeats (`(a+)+`, `(a|a*)*`).
+
+    The standard `re` module has no timeout, and a user pattern runs on every string of
+    every event: such patterns are refused at `configure()` instead (catastrophic
+    backtracking needs a repeat inside a repeat).
+    """
+    try:
+        parser: Any = importlib.import_module("re._parser")
+    except ImportError:  # Python < 3.11
+        parser = importlib.import_module("sre_parse")
+    try:
+        tree = parser.parse(pattern, flags & ~re.DEBUG)
+    except Exception:
+        return False
+    return _has_nested(tree, inside=False)
+
+
+_REPEATS: Final = frozenset(("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"))
+
+
+def _has_literal(items: Any) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in ("LITERAL", "IN", "NOT_LITERAL"):
+            return True
+        if name == "SUBPATTERN" and _has_literal(arg[-1]):
+            return True
+    return False
+
+
+def _has_nested(items: Any, *, inside: bool) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, sub = arg
+            variable = low != high
+            if variable and inside and name != "POSSESSIVE_REPEAT":
+                return True
+            # A fixed character between inner repeats (`(-[0-9]+)*`) keeps matching linear.
+            if _has_nested(sub, inside=inside or (variable and not _has_literal(sub))):
+                return True
+        elif name == "SUBPATTERN":
+            if _has_nested(arg[-1], inside=inside):
+                return True
+        elif name == "BRANCH":
+            if any(_has_nested(branch, inside=inside) for branch in arg[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT") and _has_nested(arg[1], inside=inside):
+            return True
+    return False
