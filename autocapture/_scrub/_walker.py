@@ -9,6 +9,7 @@ tracking), so the same values can be redacted wherever else they appear in the e
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import decimal
@@ -88,6 +89,36 @@ _OPAQUE: Final = (
     functools.partial,
     BaseException,
 )
+
+
+_PLAIN_MAPPINGS: Final = frozenset((types.MappingProxyType, collections.ChainMap))
+_PLAIN_SEQUENCES: Final = frozenset((collections.deque, range))
+# Libraries whose Mapping/Sequence types hold their items (headers, multidicts, forms).
+_WALKABLE_MODULES: Final = (
+    "collections",
+    "starlette.",
+    "werkzeug.",
+    "multidict",
+    "requests.",
+    "httpx",
+    "aiohttp",
+    "django.http",
+    "django.utils.datastructures",
+    "email.",
+    "http.",
+    "urllib3.",
+    "pydantic",
+    "typing",
+    "builtins",
+)
+
+
+def _walkable(cls: type) -> bool:
+    """Tell whether a container type holds its items (so iterating runs no query)."""
+    module = cls.__dict__.get("__module__") or getattr(cls, "__module__", "")
+    return isinstance(module, str) and (
+        module.startswith(_WALKABLE_MODULES) or module in ("collections", "types")
+    )
 
 
 def _raw_bytes(value: Union[bytes, bytearray, memoryview]) -> bytes:
@@ -466,32 +497,46 @@ class Walk:
         return f"<{type(value).__name__} len={size}>"
 
     def other(self, value: object, path: object, depth: int) -> Any:  # noqa: C901, PLR0911, PLR0912
-        """Scrub the rarer kinds of values."""
-        if isinstance(value, enum.Enum):
-            return self.value(value.value, path, depth)
-        if isinstance(value, str):  # a str subclass: its data, not its methods
+        """Scrub the rarer kinds of values.
+
+        Types are read with `type()` and `issubclass`, never `isinstance`: `isinstance`
+        reads `__class__`, which evaluates a lazy proxy (user code, a query, a request).
+        """
+        cls = type(value)
+        if issubclass(cls, enum.Enum):
+            return self.value(value.value, path, depth)  # type: ignore[attr-defined]
+        if issubclass(cls, str):  # a str subclass: its data, not its methods
             return self.string(str.__str__(value), path)
-        if isinstance(value, bool):
+        if issubclass(cls, bool):
             return bool(value)
-        if isinstance(value, int):
-            return self.value(int(value), path, depth)
-        if isinstance(value, float):
-            return self.value(float(value), path, depth)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            return self.bytes_marker(value)
-        if isinstance(value, _SCALAR_TO_STR):
-            return self.string(value.isoformat(), path)
-        if isinstance(value, (uuid.UUID, decimal.Decimal, PurePath)):
+        if issubclass(cls, int):
+            return self.value(int.__index__(value), path, depth)  # type: ignore[arg-type]
+        if issubclass(cls, float):
+            return self.value(float.__float__(value), path, depth)  # type: ignore[arg-type]
+        if issubclass(cls, (bytes, bytearray, memoryview)):
+            return self.bytes_marker(value)  # type: ignore[arg-type]
+        if issubclass(cls, _SCALAR_TO_STR):
+            return self.string(value.isoformat(), path)  # type: ignore[attr-defined]
+        if issubclass(cls, (uuid.UUID, decimal.Decimal, PurePath)):
             return self.string(str(value), path)
-        if isinstance(value, tuple) and isinstance(getattr(type(value), "_fields", None), tuple):
-            return self.fields(value, zip(type(value)._fields, value), path, depth, typed=False)  # type: ignore[attr-defined]
-        if isinstance(value, Mapping):
-            return self.mapping(value, path, depth)
-        if isinstance(value, (list, tuple, Sequence)):
-            return self.sequence(value, path, depth)
-        if isinstance(value, (set, frozenset, AbstractSet)):
-            return self.unordered(value, path, depth)
-        if isinstance(value, _OPAQUE):
+        if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
+            return self.fields(value, zip(cls._fields, value), path, depth, typed=False)  # type: ignore[attr-defined, call-overload]
+        # Containers are walked when they hold their items (builtins and their subclasses,
+        # the stdlib's); any other Mapping or Sequence may fetch rows or pages when
+        # iterated (a query set, a lazy list): it gets its one bounded repr instead.
+        if issubclass(cls, Mapping):
+            if issubclass(cls, dict) or cls in _PLAIN_MAPPINGS or _walkable(cls):
+                return self.mapping(value, path, depth)  # type: ignore[arg-type]
+            return self.string(safe_repr(value, _REPR_LIMIT), path)
+        if issubclass(cls, (list, tuple)) or cls in _PLAIN_SEQUENCES:
+            return self.sequence(value, path, depth)  # type: ignore[arg-type]
+        if issubclass(cls, (set, frozenset)) or (issubclass(cls, AbstractSet) and _walkable(cls)):
+            return self.unordered(value, path, depth)  # type: ignore[arg-type]
+        if issubclass(cls, Sequence):
+            if _walkable(cls):
+                return self.sequence(value, path, depth)  # type: ignore[arg-type]
+            return self.string(safe_repr(value, _REPR_LIMIT), path)
+        if issubclass(cls, _OPAQUE):
             return self.string(safe_repr(value, _REPR_LIMIT), path)
         try:
             fields = self.field_items(value)
