@@ -304,7 +304,13 @@ def test_card_number_int_is_redacted(scrubber: Scrubber, number: int) -> None:
 
 @pytest.mark.parametrize(
     "pii",
-    ["bob.smith+tag@example.co.uk", "10.0.0.1", "192.168.1.254", "fe80::1", "2001:db8::8a2e:370:7334"],
+    [
+        "bob.smith+tag@example.co.uk",
+        "10.0.0.1",
+        "192.168.1.254",
+        "fe80::1",
+        "2001:db8::8a2e:370:7334",
+    ],
 )
 def test_pii_masked_unless_allowed(pii: str) -> None:
     """Emails and IPs are masked by default and kept with send_pii=True."""
