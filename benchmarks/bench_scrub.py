@@ -108,8 +108,6 @@ def _known_secrets() -> EventSecrets:
     return known
 
 
-
-
 def interleaved_medians(funcs: dict[str, Callable[[], object]]) -> dict[str, float]:
     """Median wall time of one call of each, run in turn round after round (fair under load)."""
     for func in funcs.values():
