@@ -39,6 +39,7 @@ MIN_SECRET_LENGTH: Final = 6
 MAX_SECRETS: Final = 64
 MAX_SECRET_LENGTH: Final = 4096
 # Values that are markers or too common to be anyone's secret.
+_AUTH_SCHEMES: Final = frozenset(("bearer", "basic", "token", "bot", "apikey", "digest"))
 _NOT_SECRETS: Final = frozenset(
     (REDACTED, "[MAX DEPTH]", "[CYCLE]", "None", "null", "true", "false")
 )
@@ -78,6 +79,11 @@ class EventSecrets:
         else:
             return
         text = text.strip()
+        if len(text) > 2 and text[0] == text[-1] and text[0] in "'\"":  # noqa: PLR2004
+            text = text[1:-1]  # a repr (Sentry's frame variables): the secret is inside
+        scheme, _, credential = text.partition(" ")
+        if credential and scheme.lower() in _AUTH_SCHEMES:  # `Bearer x`: the secret is x
+            text = credential.strip()
         if (
             len(text) < MIN_SECRET_LENGTH
             or len(text) > MAX_SECRET_LENGTH

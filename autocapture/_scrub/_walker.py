@@ -95,6 +95,7 @@ _PLAIN_MAPPINGS: Final = frozenset((types.MappingProxyType, collections.ChainMap
 _PLAIN_SEQUENCES: Final = frozenset((collections.deque, range))
 # Libraries whose Mapping/Sequence types hold their items (headers, multidicts, forms).
 _WALKABLE_MODULES: Final = (
+    "autocapture.",
     "collections",
     "starlette.",
     "werkzeug.",
