@@ -89,6 +89,7 @@ class EventSecrets:
             or len(text) > MAX_SECRET_LENGTH
             or text in self.values
             or text in _NOT_SECRETS
+            or text.lower() in _AUTH_SCHEMES
             or len(self.values) >= MAX_SECRETS
         ):
             return
