@@ -34,8 +34,8 @@ from autocapture._config import get_config
 from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
 from autocapture._options import IgnoreOption, validate
-from autocapture._shape import Template
 from autocapture._scrub import EventSecrets
+from autocapture._shape import Template
 from autocapture._stack import caller_frames
 
 if TYPE_CHECKING:
