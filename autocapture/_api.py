@@ -8,8 +8,8 @@ from typing import Any
 
 from autocapture._capture import LEVELS, emit_error
 from autocapture._config import check_choice, check_sink, get_config
+from autocapture._event import Sink
 from autocapture._infer import BUILTIN_CONTEXT_TYPES
-from autocapture._sinks import Sink
 
 __all__ = [
     "capture_auth_error",

@@ -1,73 +1,85 @@
-"""The capture core shared by the decorator and the ``capture_*`` helpers.
+"""The capture core shared by the decorator, the ``capture_*`` helpers and the middleware.
 
-One synchronous function, ``emit_error``, applies the "reported once" rule and the storm
-rate limit (``_ratelimit``), builds the scrubbed ``CapturedError``, resolves the sink and
-delivers the event (``_delivery``: on the caller or in the background). It never raises:
-whatever fails inside is reported on the ``autocapture`` logger.
+One synchronous function, ``emit_error``, in three stages (STYLE.md's "claim, build,
+deliver"), none of which goes back to an earlier one:
+
+1. **Claim** (``_claim``): decide whether this error is ours to report, atomically: not
+   ignored, not already reported (itself or its ``__cause__`` chain), and marked as
+   reported in the same step under a lock, so threads capturing one exception object at
+   once make one event; a storm's repeats are counted there too (``_ratelimit``), before
+   anything is built.
+2. **Build**: the scrubbed, frozen ``CapturedError``.
+3. **Deliver**: resolve the sink and hand it the event (``_delivery``: on the caller or
+   in the background), with the delivery marked in a context variable that is reset in
+   a ``finally``.
+
+It never raises into the caller: a failure inside is reported on the ``autocapture``
+logger, and a ``SystemExit`` or other ``BaseException`` from a sink or a scrub callback
+is treated as a failure too. Only ``KeyboardInterrupt`` goes through, so Ctrl-C works.
+No state outlives a call: an error at the recursion limit degrades (the event is built
+if it can be, else nothing) and the next capture works as usual.
 """
 
 from __future__ import annotations
 
-import contextvars
 import os
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
-from autocapture._config import current_sink, get_config
-from autocapture._context import bound_tags, scrubbed_bound_context
+from autocapture._config import current_sink, get_config, is_ignored
+from autocapture._context import bound_tags, scrubbed_bound_context, user_of
 from autocapture._delivery import deliver, emit_guarded
-from autocapture._event import CapturedError
+from autocapture._event import CapturedError, Sink
 from autocapture._log import report_failure
-from autocapture._once import captured_event_id, mark_captured
+from autocapture._once import captured_event_id, mark_captured, sentry_event_id, unmark_captured
 from autocapture._ratelimit import fingerprint, limiter_for
 from autocapture._scrub import REDACTED, EventSecrets, Scrubber, tracking_secrets
-from autocapture._sinks import MultiSink, SentrySink, Sink, default_sink
+from autocapture._sinks import MultiSink, SentrySink, default_sink
 
 if TYPE_CHECKING:
     from autocapture._stack import StackFrame
 
-__all__ = ["LEVELS", "add_tap", "emit_error", "is_intentional_http_error", "remove_tap"]
+__all__ = ["LEVELS", "add_tap", "emit_error", "remove_tap"]
 
 LEVELS = ("fatal", "error", "warning", "info")
-_USER_FIELDS = {
-    "user_id": "id",
-    "email": "email",
-    "username": "username",
-    "ip_address": "ip_address",
-}
-
-# True while a sink is emitting in this thread or task: a sink that calls decorated code
-# which fails must not start another capture, or a failing sink would recurse forever.
-_emitting: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "autocapture_emitting", default=False
-)
 
 # Extra sinks that see every event, wherever it goes (the pytest fixture). A tuple swapped
 # whole, so the error path reads it without a lock.
 _taps: tuple[Sink, ...] = ()
 
+# Makes "is it reported? then mark it" one step. Held for a few attribute reads, only on
+# the error path; one lock for the process, since a lock per exception would need a
+# registry of exceptions, which cannot be weakly referenced.
+_claim_lock = threading.Lock()
+
 # Install Sentry's once-only processor as soon as autocapture is used, so that an error an
-# integration reports first is not reported a second time by a decorator further up.
+# integration reports first is not reported a second time to Sentry by a decorator.
 _sentry.install()
 
 
-def is_intentional_http_error(exc: BaseException) -> bool:
-    """Tell whether ``exc`` is an HTTP error below 500 (a 4xx answer, not a bug).
+def _claim(exc: BaseException, rate_limit: Any, function: str) -> tuple[str | None, bool, int]:
+    """Claim ``exc`` for one event: ``(event id, True, suppressed count)``, or not.
 
-    Args:
-        exc: The exception.
-
-    Returns:
-        True for an exception with an integer ``status_code`` attribute below 500.
+    Not claimed: ``(first id, False, 0)`` for an error already reported, ``(None, False,
+    0)`` for one the storm limit suppresses (counted, left unmarked, nothing built). The id
+    of a new claim is that of the Sentry event a Sentry integration already sent for this
+    error, if any: one error, one id, in every destination.
     """
-    try:
-        status = getattr(exc, "status_code", None)
-    except Exception:
-        return False
-    return isinstance(status, int) and not isinstance(status, bool) and status < 500  # noqa: PLR2004
+    with _claim_lock:
+        first = captured_event_id(exc)
+        if first is not None:
+            mark_captured(exc, first)  # the wrapper of a reported cause: found faster next time
+            return first, False, 0
+        suppressed = _admit(rate_limit, exc, function)
+        if suppressed is None:
+            return None, False, 0
+        event_id = sentry_event_id(exc) or new_event_id()
+        mark_captured(exc, event_id)
+    return event_id, True, suppressed
 
 
 def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splitting it would hide the guards
@@ -89,10 +101,12 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     prepare: Callable[[], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]]
     | None = None,
     secrets: EventSecrets | None = None,
+    ignore_checked: bool = False,
 ) -> str | None:
     """Build and deliver one event for ``exc``, unless it was already reported.
 
-    Everything given here is raw: this function scrubs it. It never raises.
+    Everything given here is raw: this function scrubs it. It never raises, except
+    ``KeyboardInterrupt``.
 
     Args:
         exc: The exception to report.
@@ -110,6 +124,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             ``arguments``, ``safe_context`` and ``callers``.
         secrets: What the caller found secret while scrubbing ``arguments`` (event-wide
             redaction); a new set when None.
+        ignore_checked: True when the caller already applied ``configure(ignore=...)``.
         tags: Tags beyond the standard ones (raw).
         level: The event level.
         sink: A sink that wins over every configured one, or ``None``.
@@ -119,22 +134,27 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         The event id, the first event's id when ``exc`` (or its cause chain) was already
         reported, or ``None`` when nothing was emitted.
     """
+    # -- claim ---------------------------------------------------------------------------
     try:
         config = get_config()
-        if not config.enabled:
+        if not config.enabled or _sentry.delivering.get() is not None:
+            # Disabled; or a sink calls code that fails: capturing that would recurse.
             return None
-        first = captured_event_id(exc)
-        if first is not None:
-            mark_captured(exc, first)
-            return first
-        if _emitting.get():
+        if not ignore_checked and is_ignored(exc, config):
             return None
-        suppressed = _admit(config.rate_limit, exc, function)
-        if suppressed is None:
-            return None
+        event_id, claimed, suppressed = _claim(exc, config.rate_limit, function)
+        if not claimed or event_id is None:
+            return event_id
         if prepare is not None:
             arguments, safe_context, callers = prepare()
             arguments_scrubbed = True
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # an ignore predicate raising SystemExit, say
+        report_failure("claiming an error", err)
+        return None
+    # -- build ---------------------------------------------------------------------------
+    try:
         scrubber = config.scrubber
         # Event-wide redaction: what arguments, context and tags hold secret is collected
         # here, then redacted from the message (and, while the sinks emit, from whatever
@@ -152,11 +172,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             merged_context.update(safe_context)
         if suppressed:
             merged_context["suppressed"] = suppressed
-        user = {
-            target: merged_context[source]
-            for source, target in _USER_FIELDS.items()
-            if merged_context.get(source) is not None
-        }
+        user = user_of(merged_context)
         # Our own tags are names from code; only the caller's tags can carry user data.
         all_tags = {"context_type": context_type, "function": function, "module": module}
         if operation:
@@ -172,7 +188,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         if suppressed:
             all_tags["autocapture.suppressed"] = str(suppressed)
         event = _new_event(
-            event_id=new_event_id(),
+            event_id=event_id,
             exception=exc,
             message=_message(scrubber, exc, known),
             context_type=context_type,
@@ -188,33 +204,51 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             user=MappingProxyType(user),
             callers=callers,
         )
-    except Exception as err:
+    except KeyboardInterrupt:
+        unmark_captured(exc, event_id)
+        raise
+    except BaseException as err:  # a scrub callback raising SystemExit, say
+        # Nothing was reported: give the claim back, so a later capture (higher up the
+        # stack, at the recursion limit) can still report the error.
+        unmark_captured(exc, event_id)
         report_failure("building an event", err)
         return None
-    # Mark before emitting: a sink that re-raises or re-captures the same error finds it.
-    mark_captured(exc, event.event_id)
+    # -- deliver -------------------------------------------------------------------------
+    try:
+        _deliver(event, sink, config.sink, config.delivery, known)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # at the recursion limit, say
+        report_failure("delivering an event", err)
+    return event_id
+
+
+def _deliver(
+    event: CapturedError,
+    sink: Sink | None,
+    configured: Sink | None,
+    mode: str,
+    known: EventSecrets,
+) -> None:
     taps = _taps
     # ``is None`` chains, not ``or``: a sink may define __len__ (MemorySink) and be falsy.
     target = sink
     if target is None:
         target = current_sink()
     if target is None:
-        target = config.sink
+        target = configured
     if target is None and not taps:
         target = default_sink()
-    token = _emitting.set(True)
-    sends = _sends_to_sentry(target)
-    to_sentry = _sentry.sending_to_sentry.set(sends)
+    delivery = _sentry.Delivery(event.exception, sends := _sends_to_sentry(target))
+    token = _sentry.delivering.set(delivery)
     try:
         with tracking_secrets(known):  # the exits redact the event's known secrets too
             if target is not None:
-                deliver(target, event, mode=config.delivery, to_sentry=sends)
+                deliver(target, event, mode=mode, to_sentry=sends)
             for each in taps:  # the test fixture's sink sees the event before the test goes on
                 emit_guarded(each, event)
     finally:
-        _sentry.sending_to_sentry.reset(to_sentry)
-        _emitting.reset(token)
-    return event.event_id
+        _sentry.delivering.reset(token)
 
 
 def _admit(settings: Any, exc: BaseException, function: str) -> int | None:

@@ -12,27 +12,40 @@ import dataclasses
 import functools
 import threading
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from autocapture._infer import DEFAULT_RULES, Rules, merge_rules
 from autocapture._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, check_rate_limit
 from autocapture._scrub import Scrubber, ScrubOptions
 
 if TYPE_CHECKING:
-    from autocapture._sinks import Sink
+    from autocapture._event import Sink
 
 __all__ = [
     "DELIVERIES",
     "Config",
+    "IgnoreOption",
     "check_choice",
+    "check_ignore",
     "configure",
     "current_sink",
     "get_config",
+    "is_ignored",
     "use_sink",
 ]
 
 # How the configured sink receives events: on the caller, or from a background thread.
 DELIVERIES = ("auto", "sync", "background")
+
+IgnoreOption = Union[
+    type[BaseException],
+    tuple[type[BaseException], ...],
+    Callable[[BaseException], bool],
+    None,
+]
+"""What ``ignore=`` accepts: exception types, or a predicate ``exc -> bool``."""
+
+IgnorePredicate = Optional[Callable[[BaseException], bool]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +67,10 @@ class Config:
     delivery: str = "auto"
     """``"sync"``: sinks emit on the caller; ``"background"``: from a worker thread;
     ``"auto"``: in the background when called on a running asyncio event loop's thread."""
+    ignore_types: tuple[type[BaseException], ...] = ()
+    """Exception types never captured, anywhere in the process."""
+    ignore_predicate: IgnorePredicate = None
+    """A predicate ``exc -> bool``: True means the error is not captured."""
     generation: int = 0
     """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
 
@@ -76,7 +93,7 @@ def get_config() -> Config:
     return _config
 
 
-def configure(
+def configure(  # noqa: C901 - one validation per option, each a line
     *,
     enabled: bool = _UNSET,
     sink: Sink | None = _UNSET,
@@ -85,6 +102,7 @@ def configure(
     send_pii: bool = _UNSET,
     rate_limit: RateLimit | None = _UNSET,
     delivery: str = _UNSET,
+    ignore: IgnoreOption = _UNSET,
 ) -> None:
     """Change the process-wide configuration; options not given keep their value.
 
@@ -104,6 +122,11 @@ def configure(
             all), or ``None`` to let every event pass.
         delivery: ``"auto"`` (default: in the background on an event loop's thread, on
             the caller elsewhere), ``"sync"`` or ``"background"``.
+        ignore: Exception types (a type or a tuple of them), or a predicate
+            ``exc -> bool``, that are never captured: not by decorators (which re-raise
+            them untouched, also with ``reraise=False``), ``capture_*``, the middleware
+            or the task helpers. ``None`` ignores nothing again. Same shape as the
+            decorator's ``ignore=``, which adds to this one.
 
     Raises:
         TypeError: An option has the wrong type; the message names it and what is allowed.
@@ -123,6 +146,10 @@ def configure(
         changes["delivery"] = _check_delivery(delivery)
     if scrub is not _UNSET:
         changes["scrub"] = _check_scrub(scrub)
+    if ignore is not _UNSET:
+        changes["ignore_types"], changes["ignore_predicate"] = check_ignore(
+            "configure(ignore=...)", ignore
+        )
     with _lock:
         if rules is not _UNSET:
             if isinstance(rules, Rules):
@@ -180,6 +207,53 @@ def _check_bool(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
     return value
+
+
+def check_ignore(
+    where: str, ignore: object
+) -> tuple[tuple[type[BaseException], ...], IgnorePredicate]:
+    """Validate an ``ignore=`` option at the boundary.
+
+    Args:
+        where: The option, for the message (``"configure(ignore=...)"``).
+        ignore: The value given.
+
+    Returns:
+        The exception types and the predicate (either may be empty).
+
+    Raises:
+        TypeError: ``ignore`` is none of the accepted shapes.
+    """
+    if ignore is None:
+        return (), None
+    if isinstance(ignore, type) and issubclass(ignore, BaseException):
+        return (ignore,), None
+    if isinstance(ignore, tuple) and all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
+    ):
+        return ignore, None
+    if callable(ignore) and not isinstance(ignore, type):
+        return (), ignore
+    raise TypeError(
+        f"{where} takes an exception type, a tuple of exception types or a predicate "
+        f"exc -> bool, got {type(ignore).__name__} {ignore!r}"
+    )
+
+
+def is_ignored(exc: BaseException, config: Config) -> bool:
+    """Tell whether ``configure(ignore=...)`` excludes ``exc``; raises what the predicate does.
+
+    Args:
+        exc: The exception.
+        config: The configuration in force.
+
+    Returns:
+        True when ``exc`` is an instance of an ignored type or the predicate says so.
+    """
+    if config.ignore_types and isinstance(exc, config.ignore_types):
+        return True
+    predicate = config.ignore_predicate
+    return predicate is not None and bool(predicate(exc))
 
 
 def check_sink(where: str, sink: object, *, allow_none: bool) -> Any:

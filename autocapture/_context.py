@@ -10,7 +10,19 @@ from typing import Any
 
 from autocapture._scrub._tracking import EventSecrets
 
-__all__ = ["bind_context", "bound_context", "bound_tags", "scrubbed_bound_context"]
+__all__ = [
+    "USER_FIELDS",
+    "bind_context",
+    "bound_context",
+    "bound_tags",
+    "scrubbed_bound_context",
+    "user_of",
+]
+
+USER_FIELDS: Mapping[str, str] = MappingProxyType(
+    {"user_id": "id", "email": "email", "username": "username", "ip_address": "ip_address"}
+)
+"""Context fields that describe the user, and their names in the event's ``user``."""
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _bound: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
@@ -131,3 +143,12 @@ def scrubbed_bound_context(scrubber: Any, secrets: EventSecrets | None = None) -
         _scrubbed[id(bound)] = (bound, scrubber, scrubbed, tuple(found.values))
         return dict(scrubbed)
     return scrubbed
+
+
+def user_of(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the event's ``user`` from a (scrubbed) context: its ``USER_FIELDS``, renamed."""
+    return {
+        target: context[source]
+        for source, target in USER_FIELDS.items()
+        if context.get(source) is not None
+    }

@@ -29,8 +29,9 @@ if sys.version_info >= (3, 10):
 else:  # pragma: no cover - Python 3.9
     from typing_extensions import ParamSpec
 
-from autocapture._capture import emit_error, is_intentional_http_error
-from autocapture._config import get_config
+from autocapture._answers import is_control_flow, is_http_answer
+from autocapture._capture import emit_error
+from autocapture._config import get_config, is_ignored
 from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
 from autocapture._options import IgnoreOption, validate
@@ -53,20 +54,6 @@ R = TypeVar("R")
 # Never reported: control flow, not failures.
 _NEVER = (StopIteration, StopAsyncIteration)
 _SELF_NAMES = frozenset(("self", "cls", "mcs", "metacls"))
-# Exceptions task frameworks raise to steer a task, not to report a failure (Celery's
-# ``self.retry()`` raises Retry). Matched by name so that celery is never imported.
-_CONTROL_FLOW = frozenset(
-    (
-        ("celery.exceptions", "Retry"),
-        ("celery.exceptions", "Ignore"),
-        ("celery.exceptions", "Reject"),
-    )
-)
-
-
-def _is_control_flow(exc: BaseException) -> bool:
-    cls = type(exc)
-    return (cls.__module__, cls.__qualname__) in _CONTROL_FLOW
 
 
 class _Plan:
@@ -187,7 +174,9 @@ class _Plan:
             operation=self.explicit_operation,
         )
 
-    def handle(self, exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    def handle(  # noqa: C901 - one guarded sequence: exclusions, inference, the deferred plan
+        self, exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> bool:
         """Report ``exc`` unless it is excluded; never raises.
 
         Returns:
@@ -196,21 +185,27 @@ class _Plan:
         """
         if self.generation < 0:
             self._prepare()
+        config = get_config()
         try:
             if (
                 isinstance(exc, (*_NEVER, *self.ignore_types))
-                or is_intentional_http_error(exc)
-                or _is_control_flow(exc)
+                or is_http_answer(exc)
+                or is_control_flow(exc)
                 or (self.ignore_predicate is not None and self.ignore_predicate(exc))
+                or is_ignored(exc, config)
             ):
                 return False
-        except Exception as err:  # a user predicate that fails: capture, do not guess
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # a user predicate that fails: capture, do not guess
             report_failure(f"the ignore predicate of {self.function}", err)
         secrets = EventSecrets()  # what the arguments hold secret, redacted event-wide
         try:
-            if self.generation != get_config().generation:
+            if self.generation != config.generation:
                 self._infer()
-        except Exception as err:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # at the recursion limit, say
             report_failure(f"inferring the context of {self.function}", err)
         inference = self.inference
 
@@ -235,7 +230,9 @@ class _Plan:
                 # the wrapper still runs): their frames are gone once the error
                 # propagates (or is swallowed) past them.
                 callers = caller_frames(exc)
-            except Exception as err:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as err:  # a scrub callback must not replace the user's error
                 report_failure(f"collecting the context of {self.function}", err)
                 return {}, {}, ()
             return arguments, context, callers
@@ -254,6 +251,7 @@ class _Plan:
             level=self.level,
             sink=self.sink,
             handled=self.handled,
+            ignore_checked=True,
         )
         return True
 
@@ -316,7 +314,10 @@ def wrapper(*args, **kwargs):
     try:
         return func(*args, **kwargs)
     except Exception as exc:
-        handle(exc, args, kwargs)
+        try:  # at the recursion limit the call to handle itself fails: the error goes on
+            handle(exc, args, kwargs)
+        except Exception:
+            pass
         raise
     finally:
         del args, kwargs
@@ -326,7 +327,11 @@ def wrapper(*args, **kwargs):
     try:
         return func(*args, **kwargs)
     except Exception as exc:
-        if handle(exc, args, kwargs):
+        try:  # at the recursion limit the call to handle itself fails: the error goes on
+            captured = handle(exc, args, kwargs)
+        except Exception:
+            captured = False
+        if captured:
             return default
         raise
     finally:
@@ -356,7 +361,11 @@ async def wrapper(*args, **kwargs):
     except StopAsyncIteration:
         return
     except Exception as exc:
-        if handle(exc, args, kwargs) and not reraise:
+        try:  # at the recursion limit the call to handle itself fails: the error goes on
+            captured = handle(exc, args, kwargs)
+        except Exception:
+            captured = False
+        if captured and not reraise:
             return  # an async generator cannot return ``default``: it just stops
         raise
     finally:

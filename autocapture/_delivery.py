@@ -84,7 +84,9 @@ def emit_guarded(sink: Sink, event: CapturedError) -> None:
     """Emit ``event`` to ``sink``, reporting (not raising) what fails."""
     try:
         sink.emit(event)
-    except Exception as err:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # a sink must not replace the user's error (SystemExit...)
         report_failure(f"sink {type(sink).__name__}.emit", err)
 
 

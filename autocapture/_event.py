@@ -1,16 +1,16 @@
-"""The event: what every sink receives when autocapture reports an error."""
+"""The event, and what receives it: every sink gets a ``CapturedError`` through ``emit``."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from autocapture._stack import StackFrame
 
-__all__ = ["CapturedError"]
+__all__ = ["CapturedError", "Sink"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,3 +54,11 @@ class CapturedError:
     """What called the failing function, outermost first (file, line, function, module):
     the stack above the frame that caught the error, copied as data when it was captured.
     Sinks show it above the exception's own traceback. Empty for explicit captures."""
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """What the capture core needs of a sink."""
+
+    def emit(self, event: CapturedError) -> None:
+        """Deliver one event."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
+
+from autocapture._config import get_config
 
 __all__ = ["logger", "report_failure"]
 
@@ -37,7 +38,7 @@ def report_failure(what: str, exc: BaseException) -> None:
             # Forget the oldest kinds so that a flood of distinct failures stays bounded.
             for stale in sorted(_last_reported, key=lambda k: _last_reported[k][0])[:512]:
                 del _last_reported[stale]
-    with contextlib.suppress(Exception):  # logging itself failed: nowhere left to report
+    try:
         logger.warning(
             "autocapture failed at %s: %s: %s%s; the user's error is unaffected",
             what,
@@ -45,6 +46,10 @@ def report_failure(what: str, exc: BaseException) -> None:
             _safe_str(exc),
             f" ({suppressed} similar failures suppressed)" if suppressed else "",
         )
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: S110 - logging itself failed: nowhere left to report
+        pass
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -52,13 +57,15 @@ def _safe_str(exc: BaseException) -> str:
     # used, a predicate, a resolver): its message is scrubbed like any other, and bounded.
     try:
         text = str(exc)
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # whatever a __str__ raises, the report goes on
         return "<unprintable>"
     try:
-        from autocapture._config import get_config
-
         text = get_config().scrubber.scrub_text(text)
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a scrub callback raising SystemExit, say
         return "<message withheld: it could not be scrubbed>"
     return text if len(text) <= 200 else text[:200] + "..."  # noqa: PLR2004
 

@@ -11,7 +11,13 @@ from __future__ import annotations
 import builtins
 import sys
 
-__all__ = ["captured_event_id", "mark_captured", "mark_sent_to_sentry", "sentry_event_id"]
+__all__ = [
+    "captured_event_id",
+    "mark_captured",
+    "mark_sent_to_sentry",
+    "sentry_event_id",
+    "unmark_captured",
+]
 
 _CAPTURED = "__autocapture_event_id__"
 _SENT_TO_SENTRY = "__autocapture_sentry_event_id__"
@@ -94,6 +100,22 @@ def mark_captured(exc: BaseException, event_id: str) -> bool:
     return _mark(exc, _CAPTURED, event_id)
 
 
+def unmark_captured(exc: BaseException, event_id: str) -> None:
+    """Forget the mark ``mark_captured(exc, event_id)`` left (no event was made after all).
+
+    One dict operation and no further call: it runs where a capture failed, which may be
+    at the recursion limit, and must not fail there itself.
+    """
+    try:
+        if exc.__dict__.get(_CAPTURED) == event_id:
+            del exc.__dict__[_CAPTURED]
+    except Exception:  # noqa: S110 - no __dict__: there was no mark either
+        pass
+
+
 def mark_sent_to_sentry(exc: BaseException, event_id: str) -> bool:
-    """Remember that autocapture sent ``exc`` to Sentry as ``event_id``."""
+    """Remember that Sentry has ``exc`` as ``event_id`` (sent by autocapture or an integration).
+
+    Only Sentry: the error may still be reported to the other sinks, once.
+    """
     return _mark(exc, _SENT_TO_SENTRY, event_id)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
+from autocapture import _sentry
 from autocapture._config import check_sink, get_config
+from autocapture._event import Sink
 from autocapture._log import report_failure
 from autocapture._stack import format_stack
 from autocapture._stand_in import stand_in_exc_info
@@ -19,14 +21,6 @@ if TYPE_CHECKING:
     from autocapture._event import CapturedError
 
 __all__ = ["LoggingSink", "MemorySink", "MultiSink", "SentrySink", "Sink"]
-
-
-@runtime_checkable
-class Sink(Protocol):
-    """What the capture core needs of a sink."""
-
-    def emit(self, event: CapturedError) -> None:
-        """Deliver one event."""
 
 
 class MemorySink:
@@ -166,11 +160,17 @@ class MultiSink:
         )
 
     def emit(self, event: CapturedError) -> None:
-        """Emit ``event`` to each sink, reporting (not raising) each failure."""
+        """Emit ``event`` to each sink, reporting (not raising) each failure.
+
+        Only ``KeyboardInterrupt`` goes through; a ``SystemExit`` or other
+        ``BaseException`` from a sink is reported like any failure of it.
+        """
         for sink in self.sinks:
             try:
                 sink.emit(event)
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # a sink must not replace the user's error
                 report_failure(f"sink {type(sink).__name__}.emit", exc)
 
     def flush(self, timeout: float | None = None) -> None:
@@ -180,7 +180,9 @@ class MultiSink:
             if callable(flush):
                 try:
                     flush(timeout)
-                except Exception as exc:
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # as in emit
                     report_failure(f"sink {type(sink).__name__}.flush", exc)
 
     def close(self) -> None:
@@ -190,7 +192,9 @@ class MultiSink:
             if callable(close):
                 try:
                     close()
-                except Exception as exc:
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:  # as in emit
                     report_failure(f"sink {type(sink).__name__}.close", exc)
 
     def __repr__(self) -> str:
@@ -207,9 +211,12 @@ class SentrySink:
     """
 
     def emit(self, event: CapturedError) -> None:
-        """Send ``event`` to Sentry."""
-        from autocapture import _sentry
+        """Send ``event`` to Sentry, unless Sentry already has this error.
 
+        An error a Sentry integration reported first (``logger.exception``, the
+        Starlette integration) is in Sentry already: the event still reaches every
+        other sink, and this one sends nothing.
+        """
         _sentry.send(event)
 
     def flush(self, timeout: float | None = None) -> None:
@@ -224,10 +231,12 @@ class SentrySink:
 
 
 def default_sink() -> Any:
-    """Return the sink used when none is configured: Sentry when active, else logging."""
-    import sentry_sdk
+    """Return the sink used when none is configured: Sentry when it can send, else logging.
 
-    return _SENTRY if sentry_sdk.get_client().is_active() else _LOGGING
+    A client without a DSN (``sentry_sdk.init()`` with no arguments) sends nothing, so
+    its events would be lost: they go to the log instead.
+    """
+    return _SENTRY if _sentry.can_send() else _LOGGING
 
 
 _SENTRY = SentrySink()

@@ -28,8 +28,9 @@ from collections.abc import Coroutine, Iterable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
+from autocapture._config import IgnoreOption
 from autocapture._context import bind_context
-from autocapture._decorator import IgnoreOption, _Plan, _validate
+from autocapture._decorator import _Plan, _validate
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id
 

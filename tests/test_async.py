@@ -9,17 +9,17 @@ import traceback
 from typing import Any
 
 import pytest
+from starlette.exceptions import HTTPException
 
 from autocapture import auto_capture_errors, configure, use_sink
 from autocapture.sinks import MemorySink
 
 
-class HTTPError(Exception):
-    """Looks like a Starlette/FastAPI HTTPException: an integer status_code."""
+class HTTPError(HTTPException):
+    """A route's own Starlette/FastAPI HTTPException: an answer below 500, a bug from 500."""
 
     def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
+        super().__init__(status_code, detail=f"HTTP {status_code}")
 
 
 @auto_capture_errors
@@ -96,7 +96,7 @@ async def test_ignored_types_propagate_uncaptured(captured_errors: MemorySink) -
 
 
 async def test_http_4xx_is_not_captured_but_5xx_is(captured_errors: MemorySink) -> None:
-    """An exception with an integer status_code below 500 is intentional and not captured."""
+    """A framework HTTPException below 500 is an answer, not captured; from 500 it is a bug."""
 
     @auto_capture_errors
     async def route(status: int) -> None:
@@ -105,7 +105,7 @@ async def test_http_4xx_is_not_captured_but_5xx_is(captured_errors: MemorySink) 
     for status in (401, 404, 500):
         with pytest.raises(HTTPError):
             await route(status)
-    assert [e.message for e in captured_errors.events] == ["HTTP 500"]
+    assert [e.message for e in captured_errors.events] == ["500: HTTP 500"]
 
 
 async def test_cancellation_is_never_captured(captured_errors: MemorySink) -> None:

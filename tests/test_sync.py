@@ -6,17 +6,17 @@ import inspect
 import traceback
 
 import pytest
+from starlette.exceptions import HTTPException
 
 from autocapture import CapturedError, auto_capture_errors, configure, use_sink
 from autocapture.sinks import MemorySink
 
 
-class HTTPError(Exception):
-    """Looks like a Starlette/FastAPI HTTPException: an integer status_code."""
+class HTTPError(HTTPException):
+    """A route's own Starlette/FastAPI HTTPException: an answer below 500, a bug from 500."""
 
     def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
+        super().__init__(status_code, detail=f"HTTP {status_code}")
 
 
 @auto_capture_errors
@@ -119,7 +119,7 @@ def test_ignore_predicate(captured_errors: MemorySink) -> None:
 
 
 def test_http_4xx_is_not_captured_but_5xx_is(captured_errors: MemorySink) -> None:
-    """An exception with an integer status_code below 500 is intentional and not captured."""
+    """A framework HTTPException below 500 is an answer, not captured; from 500 it is a bug."""
 
     @auto_capture_errors
     def route(status: int) -> None:
@@ -128,7 +128,7 @@ def test_http_4xx_is_not_captured_but_5xx_is(captured_errors: MemorySink) -> Non
     for status in (400, 404, 422, 500, 503):
         with pytest.raises(HTTPError):
             route(status)
-    assert [e.message for e in captured_errors.events] == ["HTTP 500", "HTTP 503"]
+    assert [e.message for e in captured_errors.events] == ["500: HTTP 500", "503: HTTP 503"]
 
 
 @pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit, GeneratorExit])

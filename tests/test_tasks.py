@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sentry_sdk
 from sentry_sdk.integrations.asyncio import AsyncioIntegration
+from starlette.exceptions import HTTPException
 
 from autocapture import auto_capture_errors, bind_context, use_sink
 from autocapture._tasks import _running
@@ -19,12 +20,11 @@ from autocapture.tasks import create_task
 from tests.conftest import RecordingTransport
 
 
-class HTTPError(Exception):
-    """Looks like a Starlette/FastAPI HTTPException: an integer status_code."""
+class HTTPError(HTTPException):
+    """A route's own Starlette/FastAPI HTTPException: an answer below 500, a bug from 500."""
 
     def __init__(self, status_code: int) -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
+        super().__init__(status_code, detail=f"HTTP {status_code}")
 
 
 async def refresh_quota(account_id: int, api_key: str = "") -> int:

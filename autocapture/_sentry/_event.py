@@ -24,10 +24,10 @@ from sentry_sdk.utils import event_from_exception
 from autocapture._config import get_config
 from autocapture._event import CapturedError
 from autocapture._log import report_failure
-from autocapture._once import mark_sent_to_sentry
+from autocapture._once import mark_sent_to_sentry, sentry_event_id
 from autocapture._sentry._exit import BUILT, ensure_exit_scrub
 from autocapture._sentry._frames import Built, exception_values
-from autocapture._sentry._once import _once_processor
+from autocapture._sentry._once import _once_processor, can_send
 from autocapture._sentry_skip import skip_integration_duplicates
 
 __all__ = ["install", "send"]
@@ -39,14 +39,18 @@ _BUILT_EXTRA = ("arguments", "function")
 
 
 def send(event: CapturedError) -> None:
-    """Capture ``event`` with the active Sentry client, if there is one.
+    """Capture ``event`` with the active Sentry client, unless Sentry has the error already.
 
     Args:
         event: The scrubbed event; its exception's frames are read (variables scrubbed,
             source lines scrubbed) while the event is built.
     """
     client = sentry_sdk.get_client()
-    if not client.is_active():
+    if not can_send(client):
+        return
+    if sentry_event_id(event.exception) is not None:
+        # A Sentry integration sent this error (or its cause) first: that is its one
+        # Sentry event, and the capture core gave ours the same id.
         return
     install()
     ensure_exit_scrub(client)

@@ -17,11 +17,11 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from autocapture._capture import emit_error, is_intentional_http_error
+from autocapture._answers import is_http_answer
+from autocapture._capture import emit_error
 from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._scrub import REDACTED
-from autocapture._web._answers import is_framework_answer
 from autocapture._web._options import Options, UserResolver
 from autocapture._web._rules import endpoint_type, error_category
 
@@ -335,11 +335,7 @@ def capture_request_error(
     Returns:
         The event id (the first one's if ``exc`` was already reported), or ``None``.
     """
-    if (
-        not isinstance(exc, Exception)
-        or is_intentional_http_error(exc)
-        or is_framework_answer(exc)
-    ):
+    if not isinstance(exc, Exception) or is_http_answer(exc):
         return None
     try:
         described = context.refresh()

@@ -398,15 +398,15 @@ async def test_user_resolver_adds_fields_and_its_failure_is_harmless(
 
 
 async def test_client_errors_are_not_captured() -> None:
-    """4xx HTTP errors, raised or propagating, make no event and keep their answer."""
+    """Framework 4xx HTTPExceptions, raised or propagating, make no event, keep their answer."""
     sink = MemorySink()
     configure(sink=sink)
 
-    class DeniedError(Exception):
-        status_code = 403
+    class DeniedError(HTTPException):
+        """A subclass of FastAPI's HTTPException: an answer too."""
 
     async def raw(scope: Any, receive: Any, send: Any) -> None:
-        raise DeniedError
+        raise DeniedError(403)
 
     response = await get(failing_app(), "/forbidden")
     _, raised = await call(AutoCaptureMiddleware(raw), http_scope("/raw"))
