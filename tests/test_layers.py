@@ -1,0 +1,57 @@
+"""The capture core is a line, not a knot: no lower module imports a higher one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "autocapture"
+
+# Bottom first. A module may import modules of the layers below its own, never of its
+# own layer or above. Modules not listed are doors (decorator, helpers, asgi, tasks,
+# audit...), above every listed layer: a listed module importing one is an error.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    # Leaves: pure data and algorithms, importing nothing of autocapture's.
+    ("_answers", "_event", "_once", "_scrub_rules", "_infer", "_context"),
+    ("_scrub",),  # walks values with _scrub_rules
+    ("_config",),  # configuration: compiles the scrubber and holds the rules
+    ("_log",),  # the library's own voice, scrubbed with the configured scrubber
+    ("_sentry",),  # Sentry's event building and its once-only processor
+    ("_sinks", "_otel"),  # where events go
+    ("_capture",),  # the capture core: claim, build, deliver
+)
+LAYER_OF = {module: level for level, modules in enumerate(LAYERS) for module in modules}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every autocapture module ``path`` imports, at any depth, type-checking ones too."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "autocapture" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+def test_no_core_module_imports_a_higher_one() -> None:
+    """Each listed module imports only modules of lower layers."""
+    wrong = []
+    for module, level in LAYER_OF.items():
+        for imported in _imports(PACKAGE / f"{module}.py") - {module}:
+            if not (PACKAGE / f"{imported}.py").exists() and not (PACKAGE / imported).is_dir():
+                continue  # a name imported from the package, not a module
+            if LAYER_OF.get(imported, len(LAYERS)) >= level:
+                wrong.append(f"{module} imports {imported}")
+    assert wrong == []
+
+
+def test_every_layer_names_existing_modules() -> None:
+    """The table stays true to the package: no stale names."""
+    assert [m for m in LAYER_OF if not (PACKAGE / f"{m}.py").exists()] == []
