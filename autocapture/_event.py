@@ -58,7 +58,13 @@ class CapturedError:
 
 @runtime_checkable
 class Sink(Protocol):
-    """What the capture core needs of a sink."""
+    """What the capture core needs of a sink.
+
+    ``emit`` may raise anything: the capture core reports the failure on the
+    ``autocapture`` logger and the user's exception propagates unchanged. Only
+    ``KeyboardInterrupt`` goes through (``SystemExit``, ``GeneratorExit`` and custom
+    ``BaseException`` subclasses are reported like any failure).
+    """
 
     def emit(self, event: CapturedError) -> None:
         """Deliver one event."""
