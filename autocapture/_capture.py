@@ -61,11 +61,13 @@ _claim_lock = threading.Lock()
 _sentry.install()
 
 
-def _claim(exc: BaseException, rate_limit: Any, function: str) -> tuple[str | None, bool, int]:
-    """Claim ``exc`` for one event: ``(event id, True, suppressed count)``, or not.
+def _claim(
+    exc: BaseException, rate_limit: Any, function: str
+) -> tuple[str | None, bool, int, bool]:
+    """Claim ``exc`` for one event: ``(event id, True, suppressed count, sentry first)``.
 
-    Not claimed: ``(first id, False, 0)`` for an error already reported, ``(None, False,
-    0)`` for one the storm limit suppresses (counted, left unmarked, nothing built). The id
+    Not claimed: ``(first id, False, 0, False)`` for an error already reported, ``(None, False,
+    0, False)`` for one the storm limit suppresses (counted, left unmarked, nothing built). The id
     of a new claim is that of the Sentry event a Sentry integration already sent for this
     error, if any: one error, one id, in every destination.
     """
@@ -73,13 +75,14 @@ def _claim(exc: BaseException, rate_limit: Any, function: str) -> tuple[str | No
         first = captured_event_id(exc)
         if first is not None:
             mark_captured(exc, first)  # the wrapper of a reported cause: found faster next time
-            return first, False, 0
+            return first, False, 0, False
         suppressed = _admit(rate_limit, exc, function)
         if suppressed is None:
-            return None, False, 0
-        event_id = sentry_event_id(exc) or new_event_id()
+            return None, False, 0, False
+        sentry_first = sentry_event_id(exc)
+        event_id = sentry_first or new_event_id()
         mark_captured(exc, event_id)
-    return event_id, True, suppressed
+    return event_id, True, suppressed, sentry_first is not None
 
 
 def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splitting it would hide the guards
@@ -142,7 +145,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             return None
         if not ignore_checked and is_ignored(exc, config):
             return None
-        event_id, claimed, suppressed = _claim(exc, config.rate_limit, function)
+        event_id, claimed, suppressed, sentry_first = _claim(exc, config.rate_limit, function)
         if not claimed or event_id is None:
             return event_id
         if prepare is not None:
@@ -215,7 +218,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         return None
     # -- deliver -------------------------------------------------------------------------
     try:
-        _deliver(event, sink, config.sink, config.delivery, known)
+        _deliver(event, sink, config.sink, config.delivery, known, sentry_first=sentry_first)
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # at the recursion limit, say
@@ -229,6 +232,8 @@ def _deliver(
     configured: Sink | None,
     mode: str,
     known: EventSecrets,
+    *,
+    sentry_first: bool,
 ) -> None:
     taps = _taps
     # ``is None`` chains, not ``or``: a sink may define __len__ (MemorySink) and be falsy.
@@ -239,7 +244,8 @@ def _deliver(
         target = configured
     if target is None and not taps:
         target = default_sink()
-    delivery = _sentry.Delivery(event.exception, sends := _sends_to_sentry(target))
+    sends = _sends_to_sentry(target)
+    delivery = _sentry.Delivery(event.exception, sends, sentry_first)
     token = _sentry.delivering.set(delivery)
     try:
         with tracking_secrets(known):  # the exits redact the event's known secrets too

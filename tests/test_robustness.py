@@ -133,7 +133,8 @@ def test_keyboard_interrupt_from_a_sink_propagates() -> None:
 def test_threads_capturing_one_exception_at_once_make_one_event() -> None:
     """8 threads capturing one exception object at the same moment emit exactly one event."""
     sink = MemorySink()
-    configure(sink=sink)
+    # Every trial fails on the same line: the storm limit would let ten through.
+    configure(sink=sink, rate_limit=None)
     threads = 8
     for trial in range(60):
         error = ValueError(f"shared failure {trial}")
@@ -160,7 +161,7 @@ def test_threads_capturing_one_exception_at_once_make_one_event() -> None:
 def test_threads_waiting_on_one_failed_future_make_one_event() -> None:
     """Threads that each get the same error from Future.result() and capture it: one event."""
     sink = MemorySink()
-    configure(sink=sink)
+    configure(sink=sink, rate_limit=None)  # thirty trials of one line: no storm limit
     for _ in range(30):
         future: concurrent.futures.Future[None] = concurrent.futures.Future()
         barrier = threading.Barrier(8)

@@ -27,7 +27,7 @@ from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry, sentry_event_id
 from autocapture._sentry._exit import BUILT, ensure_exit_scrub
 from autocapture._sentry._frames import Built, exception_values
-from autocapture._sentry._once import _once_processor, can_send
+from autocapture._sentry._once import _once_processor, can_send, delivering
 from autocapture._sentry_skip import skip_integration_duplicates
 
 __all__ = ["install", "send"]
@@ -48,9 +48,14 @@ def send(event: CapturedError) -> None:
     client = sentry_sdk.get_client()
     if not can_send(client):
         return
-    if sentry_event_id(event.exception) is not None:
-        # A Sentry integration sent this error (or its cause) first: that is its one
-        # Sentry event, and the capture core gave ours the same id.
+    # A Sentry integration sent this error (or its cause) first: that is its one Sentry
+    # event, and the capture core gave ours the same id. Decided when the error was
+    # claimed: once queued for background delivery, the error is marked as sent already.
+    delivery = delivering.get()
+    if delivery is not None and delivery.exception is event.exception:
+        if delivery.sentry_first:
+            return
+    elif sentry_event_id(event.exception) is not None:
         return
     install()
     ensure_exit_scrub(client)

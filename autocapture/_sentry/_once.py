@@ -33,6 +33,8 @@ class Delivery(NamedTuple):
     """The error being delivered."""
     to_sentry: bool
     """True when a ``SentrySink`` is among the sinks."""
+    sentry_first: bool = False
+    """True when a Sentry integration had sent this error before the capture claimed it."""
 
 
 # Set while the capture core hands an event to sinks (reset in a ``finally``). A sink
