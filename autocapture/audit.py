@@ -42,6 +42,7 @@ from autocapture._audit._options import DEFAULT_DECORATORS as _DEFAULT_DECORATOR
 from autocapture._audit._options import DEFAULT_LAYERS as _DEFAULT_LAYERS
 from autocapture._audit._options import AuditOptions as _AuditOptions
 from autocapture._audit._options import override_layers as _override_layers
+from autocapture._audit._html import render_html
 from autocapture._audit._report import SCHEMA_VERSION, render_json, render_text, report_to_dict
 from autocapture._audit._sarif import render_sarif, report_to_sarif
 
@@ -64,6 +65,7 @@ __all__ = [
     "SentryInit",
     "UnreadableFile",
     "audit",
+    "render_html",
     "render_json",
     "render_sarif",
     "render_text",

@@ -171,7 +171,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description=_DESCRIPTION, epilog=_EPILOG)
     parser.add_argument("path", metavar="PATH", help="the code base (a folder or one file)")
     parser.add_argument(
-        "--format", choices=("text", "json", "sarif"), default="text", help="report format"
+        "--format",
+        choices=("text", "json", "sarif", "html"),
+        default="text",
+        help="report format (html writes a folder: give --output)",
+    )
+    parser.add_argument(
+        "--output",
+        metavar="DIR",
+        default=None,
+        help="with --format html: the folder to write index.html and the file pages into",
     )
     parser.add_argument(
         "--fail-under",
@@ -261,6 +270,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_output(report_format: str, output: Optional[str]) -> None:
+    """Check that ``--output`` is given with ``--format html``, and only then.
+
+    Args:
+        report_format: The ``--format`` value.
+        output: The ``--output`` value.
+
+    Raises:
+        UsageError: When one is given without the other.
+    """
+    if report_format == "html" and output is None:
+        raise UsageError("--format html needs --output DIR")
+    if report_format != "html" and output is not None:
+        raise UsageError("--output is only for --format html (other formats print to stdout)")
+
+
 def _write(text: str) -> None:
     """Print text on standard output, whatever its encoding can represent.
 
@@ -287,6 +312,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         args = build_parser().parse_args(list(argv))
         layers = override_layers(dict(args.layer))
+        _check_output(args.format, args.output)
     except _ParserExitError as exc:
         return exc.status
     except (UsageError, ValueError) as exc:
@@ -370,7 +396,17 @@ def _render(report: AuditReport, args: argparse.Namespace) -> str:
 
     Raises:
         ValueError: When the audited path is not inside ``--sarif-root``.
+        UsageError: When the HTML report cannot be written.
     """
+    if args.format == "html":
+        from autocapture._audit._html import render_html
+
+        try:
+            index = render_html(report, args.output)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise UsageError(f"cannot write the report to {args.output!r}: {why}") from None
+        return f"HTML report written: {index}"
     if args.format == "json":
         from autocapture._audit._report import render_json
 
