@@ -82,16 +82,24 @@ def verdict_of(handler: dict[str, Any]) -> str:
 HANDLER_SHAPES = (
     "    try:\n        work({n})\n    except KeyError:\n        raise\n",
     "    try:\n        work({n})\n    except Exception:\n        pass\n",
-    "    try:\n        work({n})\n    except Exception as exc:\n"
-    '        logger.exception("failed %s", exc)\n',
-    "    try:\n        work({n})\n    except Exception as exc:\n"
-    '        logger.error(f"failed {{exc}}")\n        # a comment after the body\n',
-    "    try:\n        work({n})\n    except ValueError as exc:\n"
-    "        raise HTTPException(status_code=500) from exc\n",
+    (
+        "    try:\n        work({n})\n    except Exception as exc:\n"
+        '        logger.exception("failed %s", exc)\n'
+    ),
+    (
+        "    try:\n        work({n})\n    except Exception as exc:\n"
+        '        logger.error(f"failed {{exc}}")\n        # a comment after the body\n'
+    ),
+    (
+        "    try:\n        work({n})\n    except ValueError as exc:\n"
+        "        raise HTTPException(status_code=500) from exc\n"
+    ),
     "    try:\n        work({n})\n    except Exception as exc:  # one line\n        return None\n",
-    "    try:\n        try:\n            work({n})\n        except OSError:\n"
-    "            raise RuntimeError('x')\n    except RuntimeError as exc:\n"
-    "        sentry_sdk.capture_exception(exc)\n",
+    (
+        "    try:\n        try:\n            work({n})\n        except OSError:\n"
+        "            raise RuntimeError('x')\n    except RuntimeError as exc:\n"
+        "        sentry_sdk.capture_exception(exc)\n"
+    ),
     "    try:\n        work({n})\n    except StopIteration: pass\n",
     "    asyncio.create_task(job_{n}())\n",
 )
@@ -99,7 +107,7 @@ HANDLER_SHAPES = (
 
 def generate_tree(root: Path, modules: int, seed: int = 7) -> Path:
     """Write a code base of ``modules`` files across layer folders, each with handlers."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     layers = ("routes", "services", "db", "tasks", "utils")
     for index in range(modules):
         lines = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -48,7 +47,7 @@ def fixture_report(tmp_path_factory):
 
 def test_report_json_is_the_json_format(fixture_report, run_audit_cli):
     """report.json holds the very document --format json prints."""
-    out, doc = fixture_report
+    _out, doc = fixture_report
     assert doc == run_audit_cli(FIXTURE_APP, "--format", "json").json()
 
 
@@ -200,8 +199,7 @@ def test_hostile_code_and_file_names_are_text(tmp_path):
 def test_line_numbers_follow_python_not_str_splitlines(tmp_path):
     """Form feeds and U+2028 inside a line do not shift the lines marked after them."""
     source = (
-        "# -*- coding: latin-1 -*-\n\x0c\n"
-        'NOTE = "caf\xe9 \u2028 two"\n'.replace("\u2028", "")
+        '# -*- coding: latin-1 -*-\n\x0c\nNOTE = "caf\xe9 \u2028 two"\n'.replace("\u2028", "")
         + "def f():\n    try:\n        g()\n    except Exception:\n        pass\n"
     )
     data = source.encode("latin-1") + 'S = """a\x0cb"""\n'.encode("latin-1")
@@ -224,9 +222,9 @@ def test_unreadable_files_get_a_page_with_the_error(tmp_path):
     """A file that does not parse has a page saying why, with its source."""
     root = write_tree(tmp_path / "app", {"services/broken.py": "def f(:\n    pass\n"})
     doc = render(root, tmp_path / "out")
-    page = parse(tmp_path / "out" / file_links(parse(tmp_path / "out" / "index.html"))[
-        "services/broken.py"
-    ])
+    page = parse(
+        tmp_path / "out" / file_links(parse(tmp_path / "out" / "index.html"))["services/broken.py"]
+    )
     assert doc["unreadable"][0]["error"] in text(by_id(page, "unreadable"))
     assert code_of(by_id(page, "L1")) == "def f(:"
 
@@ -272,7 +270,8 @@ def test_an_output_that_is_a_file_exits_two(run_audit_cli, tmp_path):
     blocker.write_text("", encoding="utf-8")
     result = run_audit_cli(FIXTURE_APP, "--format", "html", "--output", blocker)
     assert (result.code, result.out) == (2, "")
-    assert result.err.startswith(f"autocapture audit: error: cannot write the report to '{blocker}'")
+    expected = f"autocapture audit: error: cannot write the report to '{blocker}': "
+    assert result.err.startswith(expected)
     assert len(result.err.splitlines()) == 1
 
 
@@ -290,7 +289,7 @@ def test_page_names_are_unique_and_plain(tmp_path):
     """Paths that fold to the same slug still get pages of their own, with ASCII names."""
     names = ["a b.py", "a_b.py", "A_b.py", "ü.py", "%41.py", "#.py", "?.py"]
     src = "def f():\n    try:\n        g()\n    except Exception:\n        pass\n"
-    root = write_tree(tmp_path / "app", {name: src for name in names})
+    root = write_tree(tmp_path / "app", dict.fromkeys(names, src))
     render(root, tmp_path / "out")
     links = file_links(parse(tmp_path / "out" / "index.html"))
     assert sorted(links) == sorted(names)
