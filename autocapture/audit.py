@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from autocapture._audit._engine import run_audit as _run_audit
+from autocapture._audit._html import render_html
 from autocapture._audit._model import (
     HANDLER_CLASSES,
     Assumption,
@@ -42,7 +43,6 @@ from autocapture._audit._options import DEFAULT_DECORATORS as _DEFAULT_DECORATOR
 from autocapture._audit._options import DEFAULT_LAYERS as _DEFAULT_LAYERS
 from autocapture._audit._options import AuditOptions as _AuditOptions
 from autocapture._audit._options import override_layers as _override_layers
-from autocapture._audit._html import render_html
 from autocapture._audit._report import SCHEMA_VERSION, render_json, render_text, report_to_dict
 from autocapture._audit._sarif import render_sarif, report_to_sarif
 
