@@ -172,10 +172,8 @@ def _assumption_value(value: Any) -> str:
 
 def _where(files: dict[str, _File], item: dict[str, Any]) -> str:
     path, line = item.get("path", ""), item.get("line", 0)
-    text = f"{esc(path)}:{esc(line)}"
-    if path in files:
-        return f'<a class="path" href="{href(files[path].page, line)}">{text}</a>'
-    return f'<span class="path">{text}</span>'
+    # Every path the document mentions has a page (see _files).
+    return f'<a class="path" href="{href(files[path].page, line)}">{esc(path)}:{esc(line)}</a>'
 
 
 def _assumptions(doc: dict[str, Any], files: dict[str, _File]) -> str:

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from autocapture._audit._html import write_html
 from autocapture._audit._html_page import handler_end, read_source
 from autocapture.audit import audit, render_html, render_json
 from tests.audit.conftest import FIXTURE_APP, write_tree
@@ -296,3 +297,50 @@ def test_page_names_are_unique_and_plain(tmp_path):
     pages = set(links.values())
     assert len({p.lower() for p in pages}) == len(names)
     assert all(p.isascii() and (tmp_path / "out" / p).is_file() for p in pages)
+
+
+def test_fields_the_document_gains_show_on_the_pages(tmp_path):
+    """reaches_as, a gap's suggested fix and unknown keys are rendered from the document."""
+    doc = json.loads(render_json(audit(str(FIXTURE_APP))))
+    logged = next(h for h in doc["handlers"] if h["class"] == "swallowed")
+    for handler in doc["handlers"]:
+        handler["reaches_as"] = "exception" if handler["reaches"] else None
+    logged["reaches_as"] = "message"
+    gap = next(
+        g for g in doc["gaps"] if (g["path"], g["line"]) == (logged["path"], logged["line"])
+    )
+    gap["fix"] = "log with exc_info=True"
+    gap["fingerprint"] = "abc123"
+    other = next(g for g in doc["gaps"] if g is not gap)
+    other["suggestion"] = {"text": "add `from exc`"}
+    write_html(doc, tmp_path / "out")
+    index = parse(tmp_path / "out" / "index.html")
+    row = next(r for r in find_all(index, "tr") if r.get("data-layer") == logged["layer"])
+    messages = [s for s in find_all(row, "span") if s.get("data-verdict") == "message"]
+    assert [s.get("data-count") for s in messages] == ["1"]
+    assert "log with exc_info=True" in words(by_id(index, "gaps"))
+    assert "add `from exc`" in words(by_id(index, "gaps"))
+    page = parse(tmp_path / "out" / file_links(index)[logged["path"]])
+    assert by_id(page, f"L{logged['line']}").get("data-verdict") == "message"
+    notes = " ".join(words(n) for n in find_all(page, "div") if "gap" in classes(n))
+    assert "log with exc_info=True" in notes
+    assert "fingerprint: abc123" in notes
+
+
+def test_a_source_gone_since_the_audit_still_gets_its_page(tmp_path):
+    """A file deleted between audit and rendering gets a page that says so."""
+    root = write_tree(tmp_path / "app", {"db/gone.py": HOSTILE_SOURCE})
+    report = audit(str(root))
+    (root / "db" / "gone.py").unlink()
+    index = render_html(report, tmp_path / "out")
+    page = parse(index.parent / file_links(parse(index))["db/gone.py"])
+    assert "could not be read when rendering" in words(page.find(".//{*}main"))
+
+
+def test_an_unknown_coding_cookie_reads_as_utf8(tmp_path):
+    """A file whose coding cookie names no codec is unreadable, and shown as UTF-8."""
+    source = "# coding: no-such-codec\nNAME = 'café'\n".encode()
+    doc = render(write_tree(tmp_path / "app", {"x.py": source}), tmp_path / "out")
+    assert [u["path"] for u in doc["unreadable"]] == ["x.py"]
+    page = parse(tmp_path / "out" / file_links(parse(tmp_path / "out" / "index.html"))["x.py"])
+    assert code_of(by_id(page, "L2")) == "NAME = 'café'"
