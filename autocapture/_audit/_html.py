@@ -48,6 +48,7 @@ class _File:
     layer: Optional[str] = None
     handlers: list[dict[str, Any]] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
+    accepted: list[dict[str, Any]] = field(default_factory=list)
     background: list[dict[str, Any]] = field(default_factory=list)
     unreadable: Optional[dict[str, Any]] = None
 
@@ -78,6 +79,8 @@ def _files(doc: dict[str, Any]) -> dict[str, _File]:
             entry = get(item["path"])
             getattr(entry, key).append(item)
             entry.layer = entry.layer or item.get("layer")
+    for item in doc.get("accepted", ()):
+        get(item["path"]).accepted.append({**item, "accepted": True})
     for item in doc.get("unreadable", ()):
         get(item["path"]).unreadable = item
     assumptions = doc.get("assumptions", {})
@@ -268,9 +271,11 @@ def _index(doc: dict[str, Any], files: dict[str, _File]) -> str:
         f"{esc(doc.get('reached'))} of {esc(doc.get('counted'))} counted handlers</div>"
         f'<div class="card">handlers<b>{len(handlers)}</b>'
         f"{len(handlers) - (doc.get('counted') or 0)} not counted</div>"
-        f'<div class="card">gaps<b>{len(doc.get("gaps", []))}</b>worst first below</div>'
+        f'<div class="card" id="gap-count">gaps<b>{len(doc.get("gaps", []))}</b>'
+        f"{len(doc.get('accepted', []))} accepted by ignore comments</div>"
         f'<div class="card">files<b>{esc(doc.get("files"))}</b>{with_capture} with capture, '
-        f"{len(doc.get('unreadable', []))} unreadable</div>"
+        f"{len(doc.get('unreadable', []))} unreadable, "
+        f"{len(doc.get('migrations', []))} migration scripts left out</div>"
         f'<div class="card" id="background">background starts<b>{len(starts)}</b>'
         f"{bare} without capture</div>"
     )
@@ -294,7 +299,8 @@ def _file_page(doc: dict[str, Any], entry: _File) -> str:
         '<header><a href="index.html">&larr; index</a><h1 class="path">',
         (
             f'{esc(entry.path)}</h1><span class="muted">layer {esc(entry.layer or "n/a")}; '
-            f"{len(entry.handlers)} handlers: {summary}; {len(entry.gaps)} gaps; "
+            f"{len(entry.handlers)} handlers: {summary}; {len(entry.gaps)} gaps "
+            f"({len(entry.accepted)} more accepted); "
             f"{len(entry.background)} background starts</span></header><main>"
         ),
     ]
@@ -315,7 +321,8 @@ def _file_page(doc: dict[str, Any], entry: _File) -> str:
     if lines is None:
         parts.append('<p class="muted">The source could not be read when rendering.</p>')
     else:
-        parts.append(source_html(lines, entry.handlers, entry.gaps, entry.background))
+        notes = entry.gaps + entry.accepted
+        parts.append(source_html(lines, entry.handlers, notes, entry.background))
     parts.append('<p><a href="index.html">&larr; index</a></p></main></body></html>\n')
     return "".join(parts)
 

@@ -35,9 +35,13 @@ FIX_KEYS = ("fix", "suggestion", "suggested_fix")
 
 _SHOWN_HANDLER_KEYS = frozenset(
     {"path", "line", "layer", "class", "caught", "function", "status", "counted", "reaches"}
-    | {"reached_by", "reaches_as"}
+    | {"reached_by", "reaches_as", "accepted"}
 )
-_SHOWN_GAP_KEYS = frozenset({"path", "line", "kind", "severity", "detail", *FIX_KEYS})
+# A fingerprint identifies a gap for baselines; it says nothing to a reader.
+_SHOWN_GAP_KEYS = frozenset(
+    {"path", "line", "kind", "severity", "detail", "function", "fingerprint", "accepted"}
+    | set(FIX_KEYS)
+)
 _SHOWN_BACKGROUND_KEYS = frozenset({"path", "line", "layer", "call", "target", "captured"})
 _SHOWN_BACKGROUND_KEYS |= {"reason"}
 # Python ends lines at \n, \r\n and \r only; str.splitlines would also split at form feeds
@@ -230,8 +234,10 @@ def _handler_note(h: Mapping[str, Any]) -> str:
     where = f" in <code>{esc(h['function'])}</code>" if h.get("function") else ""
     status = f" (HTTP {esc(h['status'])})" if h.get("status") is not None else ""
     how = f": {esc(h['reached_by'])}" if h.get("reached_by") else ""
+    accepted = ' <span class="tag accepted">accepted</span>' if h.get("accepted") else ""
     return (
-        f'<div class="note handler"><span class="tag v-{v}">{esc(VERDICT_LABELS[v])}</span> '
+        f'<div class="note handler"><span class="tag v-{v}">{esc(VERDICT_LABELS[v])}</span>'
+        f"{accepted} "
         f"<b>{esc(h.get('class'))}</b>{status}: except <code>{esc(h.get('caught'))}</code>"
         f"{where}{how}{extras(h, _SHOWN_HANDLER_KEYS)}</div>"
     )
@@ -248,10 +254,13 @@ def gap_note(g: Mapping[str, Any]) -> str:
     """
     fix = fix_of(g)
     fix_html = f'<div class="fix">{esc(fix)}</div>' if fix else ""
+    where = f" in <code>{esc(g['function'])}</code>" if g.get("function") else ""
+    # An accepted gap (an ignore comment) is shown, but not as a problem.
+    kind, label = ("accepted", "accepted: ") if g.get("accepted") else ("gap", "")
     return (
-        f'<div class="note gap"><span class="sev sev-{esc(g.get("severity"))}">'
-        f"{esc(g.get('severity'))}</span> <b>{esc(g.get('kind'))}</b>: {esc(g.get('detail'))}"
-        f"{extras(g, _SHOWN_GAP_KEYS)}{fix_html}</div>"
+        f'<div class="note {kind}"><span class="sev sev-{esc(g.get("severity"))}">'
+        f"{esc(g.get('severity'))}</span> {label}<b>{esc(g.get('kind'))}</b>{where}: "
+        f"{esc(g.get('detail'))}{extras(g, _SHOWN_GAP_KEYS)}{fix_html}</div>"
     )
 
 

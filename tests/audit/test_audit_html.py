@@ -311,6 +311,10 @@ def test_fields_the_document_gains_show_on_the_pages(tmp_path):
     )
     gap["fix"] = "log with exc_info=True"
     gap["fingerprint"] = "abc123"
+    gap["function"] = "load_user"
+    gap["confidence"] = "likely"
+    doc["accepted"] = [{**gap, "line": 1, "detail": "accepted on purpose", "fix": None}]
+    doc["migrations"] = ["db/migrations/0001.py"]
     other = next(g for g in doc["gaps"] if g is not gap)
     other["suggestion"] = {"text": "add `from exc`"}
     write_html(doc, tmp_path / "out")
@@ -323,8 +327,18 @@ def test_fields_the_document_gains_show_on_the_pages(tmp_path):
     page = parse(tmp_path / "out" / file_links(index)[logged["path"]])
     assert by_id(page, f"L{logged['line']}").get("data-verdict") == "message"
     notes = " ".join(words(n) for n in find_all(page, "div") if "gap" in classes(n))
+    notes = notes.replace(" :", ":")
     assert "log with exc_info=True" in notes
-    assert "fingerprint: abc123" in notes
+    assert "swallowed in load_user:" in notes
+    assert "confidence: likely" in notes
+    assert "abc123" not in notes
+    accepted = [
+        words(n).replace(" :", ":") for n in find_all(page, "div") if "accepted" in classes(n)
+    ]
+    assert len(accepted) == 1
+    assert "accepted: swallowed in load_user: accepted on purpose" in accepted[0]
+    assert "1 accepted by ignore comments" in words(by_id(index, "gap-count"))
+    assert "1 migration scripts left out" in words(index.find(".//{*}main"))
 
 
 def test_a_source_gone_since_the_audit_still_gets_its_page(tmp_path):
