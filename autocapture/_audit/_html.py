@@ -299,8 +299,8 @@ def _file_page(doc: dict[str, Any], entry: _File) -> str:
         '<header><a href="index.html">&larr; index</a><h1 class="path">',
         (
             f'{esc(entry.path)}</h1><span class="muted">layer {esc(entry.layer or "n/a")}; '
-            f"{len(entry.handlers)} handlers: {summary}; {len(entry.gaps)} gaps "
-            f"({len(entry.accepted)} more accepted); "
+            f"{len(entry.handlers)} handlers: {summary}; {len(entry.gaps)} gaps"
+            f"{f' ({len(entry.accepted)} more accepted)' if entry.accepted else ''}; "
             f"{len(entry.background)} background starts</span></header><main>"
         ),
     ]
