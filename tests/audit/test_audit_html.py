@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 from collections import Counter
+from urllib.parse import unquote
 
 import pytest
 
@@ -59,6 +60,26 @@ def test_every_page_parses_without_an_error(fixture_report):
     assert len(pages) == 10  # the index and 9 files
     for page in pages:
         parse(page)
+
+
+def test_pages_load_nothing_from_elsewhere(fixture_report):
+    """Every link, script and stylesheet is a file of the report; the policy forbids others."""
+    out, _ = fixture_report
+    for page in out.glob("*.html"):
+        tree = parse(page)
+        for element in tree.iter():
+            for name in ("href", "src"):
+                target = element.get(name)
+                if target is None or target.startswith("#"):
+                    continue
+                assert (out / unquote(target.split("#")[0])).is_file(), (page.name, target)
+        policy = [m.get("content") for m in find_all(tree, "meta") if m.get("http-equiv")]
+        assert policy == [
+            (
+                "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data:"
+            )
+        ]
 
 
 def test_layer_bars_count_the_json_handlers(fixture_report):
