@@ -169,7 +169,11 @@ def test_gaps_and_their_details_sit_under_their_lines(fixture_report):
             if "note" not in classes(element):
                 break
             notes.append(text(element))
-        assert f"{gap['kind']}: {gap['detail']}" in " ".join(" ".join(notes).split()), gap
+        shown = " ".join(" ".join(notes).split())
+        assert f"{gap['severity']} {gap['kind']}" in shown, gap
+        assert gap["detail"] in shown, gap
+        if gap.get("fix"):
+            assert f"{gap['detail']}{gap['fix']}" in shown, gap
 
 
 def test_handler_bodies_end_where_the_parser_says(fixture_report, tmp_path):
