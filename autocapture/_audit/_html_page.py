@@ -235,10 +235,12 @@ def _handler_note(h: Mapping[str, Any]) -> str:
     status = f" (HTTP {esc(h['status'])})" if h.get("status") is not None else ""
     how = f": {esc(h['reached_by'])}" if h.get("reached_by") else ""
     accepted = ' <span class="tag accepted">accepted</span>' if h.get("accepted") else ""
+    written = str(h.get("caught") or "")
+    caught = esc(written) if written.startswith("bare") else f"except <code>{esc(written)}</code>"
     return (
         f'<div class="note handler"><span class="tag v-{v}">{esc(VERDICT_LABELS[v])}</span>'
         f"{accepted} "
-        f"<b>{esc(h.get('class'))}</b>{status}: except <code>{esc(h.get('caught'))}</code>"
+        f"<b>{esc(h.get('class'))}</b>{status}: {caught}"
         f"{where}{how}{extras(h, _SHOWN_HANDLER_KEYS)}</div>"
     )
 
