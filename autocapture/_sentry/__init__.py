@@ -9,7 +9,7 @@
 """
 
 from autocapture._sentry._event import install, send
-from autocapture._sentry._exit import scrub_argv, scrub_sentry_event
+from autocapture._sentry._exit import scrub_sentry_event
 from autocapture._sentry._once import STAND_IN_MARK, Delivery, can_send, delivering
 
 __all__ = [
@@ -18,7 +18,6 @@ __all__ = [
     "can_send",
     "delivering",
     "install",
-    "scrub_argv",
     "scrub_sentry_event",
     "send",
 ]

@@ -20,7 +20,7 @@ from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._scrub import REDACTED, Scrubber
 
-__all__ = ["BUILT", "ensure_exit_scrub", "scrub_argv", "scrub_sentry_event"]
+__all__ = ["BUILT", "ensure_exit_scrub", "scrub_sentry_event"]
 
 # Hint key of events autocapture built: the names of the parts it built already scrubbed.
 BUILT = "autocapture_built"
@@ -33,8 +33,6 @@ _lock = threading.Lock()
 _DATA_KEYS = ("request", "user", "tags", "logentry")
 
 # Short command-line flags that take a password (``mysql -p x``).
-_SECRET_FLAGS = frozenset(("-p",))
-
 Callback = Callable[[Any, Any], Any]
 
 
@@ -140,7 +138,7 @@ def scrub_sentry_event(  # noqa: C901, PLR0912 - one pass per event part
             if name in done:
                 continue
             if name == "sys.argv" and isinstance(value, list):
-                extra[name] = scrub_argv(scrubber, value)
+                extra[name] = scrubber.scrub_argv(value)
             else:
                 extra[name] = scrubber.scrub(value, key=name)
     contexts = event.get("contexts")
@@ -274,41 +272,6 @@ def scrub_lines(scrubber: Scrubber, lines: list[str]) -> list[str]:
     replaced = [*middle[: region - 1], "\n".join(middle[region - 1 :])] if middle else []
     replaced = (replaced + [REDACTED] * region)[:region]
     return [*lines[:head], *replaced, *lines[len(lines) - tail :]]
-
-
-def scrub_argv(scrubber: Scrubber, argv: list[Any]) -> list[Any]:
-    """Scrub a command line: the values of secret flags (``--db-password x``, ``-p x``).
-
-    Args:
-        scrubber: The scrubber.
-        argv: The arguments, as ``sys.argv`` holds them.
-
-    Returns:
-        A new list: each secret flag's value is ``REDACTED``, other arguments scrubbed.
-    """
-    out: list[Any] = []
-    redact_next = False
-    for arg in argv:
-        if not isinstance(arg, str):
-            out.append(scrubber.scrub(arg))
-            continue
-        if redact_next:
-            redact_next = False
-            if not arg.startswith("-"):
-                out.append(REDACTED)
-                continue
-        name, equals, _value = arg.lstrip("-").partition("=")
-        if arg in _SECRET_FLAGS or (
-            arg.startswith("--") and name and scrubber.is_sensitive_key(name)
-        ):
-            if equals:
-                out.append(f"{arg[: arg.index('=') + 1]}{REDACTED}")
-            else:
-                out.append(arg)
-                redact_next = True
-            continue
-        out.append(scrubber.scrub_text(arg))
-    return out
 
 
 def _as_mapping(value: object) -> dict[str, Any]:
