@@ -14,8 +14,8 @@ import threading
 from typing import Any, Callable
 
 from autocapture._context import bind_context
-from autocapture._decorator import _Plan
 from autocapture._log import report_failure
+from autocapture._plan import Plan
 
 __all__ = ["capture_celery_failures"]
 
@@ -25,7 +25,7 @@ class _FailureReporter:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, Plan] = {}
         self._lock = threading.Lock()
 
     def __call__(
@@ -53,12 +53,12 @@ class _FailureReporter:
         except Exception as err:
             report_failure("reporting a Celery task failure", err)
 
-    def _plan(self, name: str, task: Any) -> _Plan:
+    def _plan(self, name: str, task: Any) -> Plan:
         plan = self._plans.get(name)
         if plan is None:
             # The task's own function names the event and gives the argument names.
             run = getattr(task, "run", task)
-            plan = _Plan(
+            plan = Plan(
                 run,
                 context_type=None,
                 operation=None,

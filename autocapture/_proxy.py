@@ -11,11 +11,14 @@ object with the same options. Imported only when such a callable is decorated.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import wrapt
 
-from autocapture import _decorator
+from autocapture import _decorator, _wrappers
+
+if TYPE_CHECKING:
+    from autocapture._plan import Plan
 
 __all__ = ["CaptureProxy"]
 
@@ -24,12 +27,10 @@ class CaptureProxy(wrapt.FunctionWrapper):  # type: ignore[type-arg]
     """A ``wrapt.FunctionWrapper`` whose wrapper captures what the call raises."""
 
     @classmethod
-    def around(
-        cls, func: Any, plan: _decorator._Plan, options: dict[str, Any], default: Any
-    ) -> CaptureProxy:
+    def around(cls, func: Any, plan: Plan, options: dict[str, Any], default: Any) -> CaptureProxy:
         """Return a proxy for ``func`` that reports its failures through ``plan``."""
-        kind = _decorator._kind(func)  # noqa: SLF001 - the decorator's own helper
-        core = _decorator._generic(kind, plan, default, func)  # noqa: SLF001
+        kind = _wrappers.callable_kind(func)
+        core = _wrappers.generic(kind, plan, default, func)
         proxy = cls(func, _call(core, kind, plan, default, func))
         proxy._self_options = (options, default)  # type: ignore[attr-defined]
         return proxy
@@ -62,7 +63,7 @@ def _call(
         def handle(exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
             return plan.handle(exc, (instance, *args), kwargs)  # type: ignore[no-any-return]
 
-        bound = _decorator._generic(kind, plan, default, wrapped, handle)  # noqa: SLF001
+        bound = _wrappers.generic(kind, plan, default, wrapped, handle)
         return bound(*args, **kwargs)
 
     return wrapper

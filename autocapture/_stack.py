@@ -62,10 +62,11 @@ class StackFrame(NamedTuple):
 
 # The modules whose frames are our thin wrappers (their locals: the raw ``args``).
 # The decorator's wrappers are compiled from templates under file names of their own
-# (``autocapture._decorator.WRAPPER_FILES``); they run with the user's module's globals.
+# (``autocapture._wrappers``); they run with the user's module's globals.
 _WRAPPER_FILES = frozenset(
     (
-        str(Path(__file__).with_name("_decorator.py")),
+        str(Path(__file__).with_name("_plan.py")),
+        str(Path(__file__).with_name("_wrappers.py")),
         *(
             f"<autocapture {kind} wrapper>"
             for kind in ("plain", "coroutine", "generator", "async_generator", "deferred")

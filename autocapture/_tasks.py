@@ -10,7 +10,7 @@
 * ``install_hooks`` chains ``threading.excepthook``, ``sys.excepthook`` and the asyncio
   loop exception handler to the capture core; ``uninstall_hooks`` restores them.
 
-The decorator's options are validated and its error core (``_Plan.handle``) reused, so a
+The decorator's options are validated and its error core (``Plan.handle``) reused, so a
 task's failure follows exactly the decorator's rules (ignore, 4xx, reported once).
 """
 
@@ -30,9 +30,10 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from autocapture._config import IgnoreOption
 from autocapture._context import bind_context
-from autocapture._decorator import _Plan, _validate
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id
+from autocapture._options import validate as _validate
+from autocapture._plan import Plan
 
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
@@ -51,7 +52,7 @@ _is_coroutine: Callable[[object], bool] = asyncio.iscoroutine
 
 
 class _Identity:
-    """Stands in for a function when a ``_Plan`` is built from a coroutine object."""
+    """Stands in for a function when a ``Plan`` is built from a coroutine object."""
 
     def __init__(self, module: str, qualname: str) -> None:
         self.__module__ = module
@@ -138,7 +139,7 @@ def create_task(
 
 
 class _TaskCapture:
-    """What a task needs to report its failure; the ``_Plan`` is built only on failure."""
+    """What a task needs to report its failure; the ``Plan`` is built only on failure."""
 
     __slots__ = ("code", "default", "module", "options", "qualname")
 
@@ -154,7 +155,7 @@ class _TaskCapture:
 
     def handle(self, exc: Exception) -> bool:
         identity = cast("Callable[..., Any]", _Identity(self.module, self.qualname))
-        plan = _Plan(identity, **self.options)
+        plan = Plan(identity, **self.options)
         return plan.handle(exc, (), self._arguments(exc.__traceback__))
 
     def _arguments(self, tb: TracebackType | None) -> dict[str, Any]:
@@ -397,7 +398,7 @@ def _capture_uncaught(
             module = str(frame.f_globals.get("__name__") or "<unknown>")
             qualname = str(getattr(code, "co_qualname", code.co_name))
             arguments = _frame_arguments(frame)
-        plan = _Plan(
+        plan = Plan(
             cast("Callable[..., Any]", _Identity(module, qualname)),
             context_type=None,
             operation=None,

@@ -36,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_sinks", "_otel"),  # where events go
     ("_delivery",),  # on the caller or from a worker thread
     ("_capture",),  # the capture core: claim, build, deliver
+    ("_plan",),  # a decorated function's error core, built at its first failure
 )
 # Known exceptions, each with its reason. Anything else upward is a knot.
 ALLOWED = {

@@ -266,6 +266,6 @@ def test_tracebacks_show_one_named_autocapture_frame() -> None:
 
 def test_the_stack_knows_every_wrapper_file() -> None:
     """Every template's file name is one the stack leaves out (and Sentry never shows)."""
-    from autocapture import _decorator, _stack
+    from autocapture import _stack, _wrappers
 
-    assert all(_stack.is_wrapper_file(name) for name in _decorator._OWN_FILES)
+    assert all(_stack.is_wrapper_file(name) for name in _wrappers._OWN_FILES)
