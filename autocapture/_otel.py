@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from autocapture._config import get_config
 from autocapture._log import report_failure
-from autocapture._scrub import REDACTED
+from autocapture._scrub import REDACTED, Scrubber
 from autocapture._stack import format_stack
 
 if TYPE_CHECKING:
@@ -252,7 +252,10 @@ class ScrubbingSpanExporter:
     Scrubbed with the configured scrubber (``configure(scrub=...)``): the span's name,
     status description, attributes, and the names and attributes of its events and
     links. An attribute whose key is a secret name is replaced whole; strings (also inside
-    sequences) have the secrets found in them replaced. The resource is left as is. A span
+    sequences) have the secrets found in them replaced; an int that is a Luhn-valid card
+    number becomes ``REDACTED`` (in a sequence of ints the others become their digits as
+    strings, since attribute arrays hold one type), other ints stay ints. The resource is
+    left as is. A span
     that cannot be scrubbed is dropped, never exported raw.
     """
 
@@ -347,12 +350,31 @@ def _scrubbed_attributes(attributes: Any) -> dict[str, AttributeValue]:
     for key, value in (attributes or {}).items():
         if scrubber.is_sensitive_key(key):
             scrubbed[key] = REDACTED
-        elif isinstance(value, str):
-            scrubbed[key] = scrubber.scrub_text(value)
         elif isinstance(value, (tuple, list)):
-            scrubbed[key] = tuple(
-                scrubber.scrub_text(v) if isinstance(v, str) else v for v in value
-            )
+            scrubbed[key] = _scrubbed_sequence(scrubber, value)
         else:
-            scrubbed[key] = value
+            scrubbed[key] = _scrubbed_value(scrubber, value)
     return scrubbed
+
+
+def _scrubbed_value(scrubber: Scrubber, value: Any) -> Any:
+    if isinstance(value, str):
+        return scrubber.scrub_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        # An int has no text to scan: the scrubber's own int rule (a Luhn-valid card
+        # number, its callback asked) decides. Anything but an int back is the marker.
+        result = scrubber.scrub(int(value))
+        return result if type(result) is int else _as_text(result)
+    return value
+
+
+def _scrubbed_sequence(scrubber: Scrubber, values: Any) -> tuple[Any, ...]:
+    items = tuple(_scrubbed_value(scrubber, v) for v in values)
+    if len({type(item) for item in items}) > 1:
+        # Attribute arrays hold one type: a marker among ints makes them all text.
+        return tuple(item if isinstance(item, str) else str(item) for item in items)
+    return items
+
+
+def _as_text(value: object) -> str:
+    return value if isinstance(value, str) else REDACTED
