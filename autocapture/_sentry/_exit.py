@@ -9,6 +9,11 @@ at its first use (its first event, or autocapture's first send).
 
 What autocapture built itself (the exception values of its own events, scrubbed from the
 live objects) is marked in the hint and not scrubbed a second time.
+
+Our scrub fails closed: whatever it raises (but ``KeyboardInterrupt``), the item is dropped
+and the failure reported on autocapture's logger, never handed to Sentry's own guard
+(which would keep a breadcrumb as it was). The user's callbacks are not guarded by us:
+their failures are Sentry's to handle, as without autocapture.
 """
 
 from __future__ import annotations
@@ -32,7 +37,6 @@ _lock = threading.Lock()
 # (ids, sdk info, timestamps) that a scrubber must not rewrite.
 _DATA_KEYS = ("request", "user", "tags", "logentry")
 
-# Short command-line flags that take a password (``mysql -p x``).
 Callback = Callable[[Any, Any], Any]
 
 
@@ -54,14 +58,18 @@ def ensure_exit_scrub(client: Any) -> None:
             )
             options["before_breadcrumb"] = _compose(options.get("before_breadcrumb"), _scrub_crumb)
             options["before_send"] = _compose(options.get("before_send"), _scrub_event)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # called on the capture path: nothing of ours escapes
         report_failure("installing the Sentry exit scrubber", exc)
 
 
 def _compose(user: Optional[Callback], ours: Callback) -> Callback:
     def exit_scrub(item: Any, hint: Any) -> Any:
         if user is not None:
-            item = user(item, hint)  # Sentry reports and drops on a raise, as without us
+            # Not guarded: whatever the user's callback raises, Sentry handles as without
+            # us (it drops an event, keeps a breadcrumb as it was, and logs the error).
+            item = user(item, hint)
             if item is None:
                 return None
         return ours(item, hint)
@@ -73,36 +81,43 @@ def _compose(user: Optional[Callback], ours: Callback) -> Callback:
 
 def _scrub_event(event: Any, hint: Any) -> Any:
     built = (hint or {}).get(BUILT) or {}
-    return _fail_closed("a Sentry event", scrub_sentry_event, event, built)
+    return _fail_closed("a Sentry event", _scrubbed_event, event, built)
 
 
 def _scrub_transaction(event: Any, _hint: Any) -> Any:
-    return _fail_closed("a Sentry transaction", scrub_sentry_event, event, {})
+    return _fail_closed("a Sentry transaction", _scrubbed_event, event, {})
 
 
 def _scrub_crumb(crumb: Any, _hint: Any) -> Any:
     if not isinstance(crumb, dict):
         return crumb
-    try:
-        scrubbed = get_config().scrubber.scrub_mapping(crumb)
-    except Exception as exc:
-        report_failure("scrubbing a Sentry breadcrumb", exc)
-        return None
+    return _fail_closed("a Sentry breadcrumb", _scrubbed_crumb, crumb, None)
+
+
+def _scrubbed_crumb(crumb: dict[str, Any], _built: Any) -> dict[str, Any]:
+    scrubbed = get_config().scrubber.scrub_mapping(crumb)
     if "timestamp" in crumb:  # structure: Sentry sorts crumbs by it
         scrubbed["timestamp"] = crumb["timestamp"]
     return scrubbed
 
 
-def _fail_closed(what: str, scrub: Callable[..., None], event: Any, built: Any) -> Any:
-    if not isinstance(event, dict):
-        return event
+def _scrubbed_event(event: dict[str, Any], built: Any) -> dict[str, Any]:
+    scrub_sentry_event(event, built)
+    return event
+
+
+def _fail_closed(what: str, scrub: Callable[[Any, Any], Any], item: Any, built: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
     try:
-        scrub(event, built)
-    except Exception as exc:
-        # An event we could not scrub must not leave the process.
+        return scrub(item, built)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a scrub callback raising SystemExit, a cancellation
+        # An item we could not scrub must not leave the process, and our failure must
+        # not reach Sentry's guard, which would keep a breadcrumb as it was.
         report_failure(f"scrubbing {what}", exc)
         return None
-    return event
 
 
 def scrub_sentry_event(  # noqa: C901, PLR0912 - one pass per event part
