@@ -45,6 +45,9 @@ ALLOWED = {
     # autocapture.logs' filter lives with the scrubber and reads the configured scrubber
     # when a record is filtered (an import inside the function, never at import time).
     ("_scrub", "_config"),
+    # The same filter turns a record's live exception into the inert stand-in LoggingSink
+    # uses (an import inside the function, when a record with exc_info is filtered).
+    ("_scrub", "_stand_in"),
 }
 LAYER_OF = {module: level for level, modules in enumerate(LAYERS) for module in modules}
 

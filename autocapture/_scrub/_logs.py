@@ -6,9 +6,12 @@ access formatter) keep working.
 
 A `logging.Filter` on a handler runs before its formatter, so the formatter (plain, JSON,
 uvicorn's, gunicorn's) only ever sees scrubbed fields: the message, every argument, the
-rendered traceback (`exc_text`; the live `exc_info` is dropped, so no formatter can
-render raw frames) and the `extra` fields. Record attributes that logging itself sets are
-left alone.
+rendered traceback (`exc_text`, which `logging.Formatter` prints as it is), the exception
+(`exc_info` becomes an inert stand-in: class named like the original, scrubbed message,
+frames with scrubbed locals, so formatters that render it themselves, such as structlog's,
+still show the error and nothing raw) and the `extra` fields. The record is shared by
+every handler of the logger: none of them loses the traceback. Record attributes that
+logging itself sets are left alone.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ class ScrubbingFilter(logging.Filter):
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
             if record.exc_text:
                 record.exc_text = text(record.exc_text)
-            record.exc_info = None  # nothing raw for a formatter to render
+            record.exc_info = _inert_exc_info(record.exc_info, scrubber)
             if record.stack_info:
                 record.stack_info = text(record.stack_info)
             for name in [n for n in record.__dict__ if n not in _RECORD_FIELDS]:
@@ -83,6 +86,23 @@ class ScrubbingFilter(logging.Filter):
                 None,
             )
         return True
+
+
+def _inert_exc_info(exc_info: Any, scrubber: Any) -> Any:
+    """The record's `exc_info` with nothing raw: a stand-in of the exception, or None.
+
+    The record is shared: other handlers (and Sentry's logging integration, which reads
+    it after them) still need the error. Formatters that render `exc_info` themselves
+    (structlog, JSON formatters) get the stand-in; `logging.Formatter` prints `exc_text`.
+    """
+    exc = exc_info[1] if isinstance(exc_info, tuple) and len(exc_info) > 1 else None
+    if not isinstance(exc, BaseException):
+        return None
+    from autocapture._stand_in import STAND_IN_MARK, stand_in_exc_info
+
+    if getattr(exc, STAND_IN_MARK, False):
+        return exc_info  # LoggingSink's record: already inert
+    return stand_in_exc_info(exc, scrubber)
 
 
 def _scrub_args(record: logging.LogRecord, scrubber: Any) -> None:
