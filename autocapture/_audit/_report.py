@@ -11,7 +11,7 @@ import logging
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from autocapture._audit._engine import format_statuses, status_ranges
+from autocapture._audit._assumptions import format_statuses, status_ranges
 from autocapture._audit._model import GAP_KINDS, HANDLER_CLASSES, SEVERITIES
 
 if TYPE_CHECKING:
