@@ -12,6 +12,7 @@ decorated. Nothing here imports Celery or Starlette until it is used.
 from __future__ import annotations
 
 from autocapture._celery import capture_celery_failures
-from autocapture._tasks import create_task, install_hooks, uninstall_hooks
+from autocapture._hooks import install_hooks, uninstall_hooks
+from autocapture._tasks import create_task
 
 __all__ = ["capture_celery_failures", "create_task", "install_hooks", "uninstall_hooks"]
