@@ -13,7 +13,13 @@ our side, so they are captured like any other error.
 
 from __future__ import annotations
 
-__all__ = ["CONTROL_FLOW_CLASSES", "HTTP_ANSWER_CLASSES", "is_control_flow", "is_http_answer"]
+__all__ = [
+    "ANSWER_STATUSES",
+    "CONTROL_FLOW_CLASSES",
+    "HTTP_ANSWER_CLASSES",
+    "is_control_flow",
+    "is_http_answer",
+]
 
 HTTP_ANSWER_CLASSES: tuple[tuple[str, str], ...] = (
     # Starlette's, and so FastAPI's (``fastapi.HTTPException`` subclasses it): raised by
@@ -28,6 +34,15 @@ HTTP_ANSWER_CLASSES: tuple[tuple[str, str], ...] = (
     ("django.core.exceptions", "BadRequest"),
 )
 """Web frameworks' own HTTP exceptions: below status 500 they are answers, not errors."""
+
+ANSWER_STATUSES: dict[tuple[str, str], int] = {
+    ("django.http.response", "Http404"): 404,
+    ("django.core.exceptions", "PermissionDenied"): 403,
+    ("django.core.exceptions", "SuspiciousOperation"): 400,
+    ("django.core.exceptions", "BadRequest"): 400,
+}
+"""The status of the answers in ``HTTP_ANSWER_CLASSES`` that carry none: Django's handler
+answers each with its own (the audit reads it; at run time all are below 500)."""
 
 CONTROL_FLOW_CLASSES: tuple[tuple[str, str], ...] = (
     # ``self.retry()`` raises Retry; Ignore and Reject tell the worker what to do with

@@ -9,7 +9,10 @@ from __future__ import annotations
 import ast
 import logging
 import re
+from http import HTTPStatus
 from typing import Optional, Union
+
+from autocapture._answers import ANSWER_STATUSES, HTTP_ANSWER_CLASSES
 
 DEFAULT_FAILED_STATUS_CODES: frozenset[int] = frozenset(range(500, 600))
 """sentry-sdk's default ``failed_request_status_codes`` for Starlette and FastAPI."""
@@ -136,13 +139,35 @@ AWAITS_ARGUMENTS = frozenset({"asyncio.gather", "asyncio.wait_for", "asyncio.shi
 
 ASYNCIO_STARTS = frozenset({"create_task", "ensure_future"})
 
-# Django's own exceptions that its handler answers with a client error (the SDK-error
-# rule of the runtime: only a framework's own HTTP exceptions below 500 are answers).
-DJANGO_ANSWERS: dict[str, int] = {
-    "django.core.exceptions.PermissionDenied": 403,
-    "django.core.exceptions.SuspiciousOperation": 400,
-    "django.core.exceptions.BadRequest": 400,
-}
+
+def answer_status(name: str) -> Optional[int]:
+    """The status of a raised web framework answer, read from the runtime's own table.
+
+    Only a framework's own HTTP exceptions (``autocapture._answers``) are answers, as at
+    run time: an SDK's status error is an error. A name counts when it is a class of
+    that table with a fixed status (Django's, also re-exported elsewhere in its package:
+    ``django.http.Http404``), or a class of one of the table's modules named after an
+    HTTP status (Werkzeug's ``NotFound``, ``ServiceUnavailable``).
+
+    Args:
+        name: The raised name, resolved through the module's imports (``a.b.C``).
+
+    Returns:
+        The status, or ``None`` when the name is no framework answer the audit knows.
+    """
+    module, _, last = name.rpartition(".")
+    top = module.partition(".")[0]
+    for (answer_module, qualname), status in ANSWER_STATUSES.items():
+        if last == qualname and top == answer_module.partition(".")[0]:
+            return status
+    if module in _ANSWER_MODULES:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", last).upper()
+        if snake in HTTPStatus.__members__:
+            return int(HTTPStatus[snake])
+    return None
+
+
+_ANSWER_MODULES = frozenset(module for module, _ in HTTP_ANSWER_CLASSES)
 
 
 def dotted(node: ast.expr) -> str:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import logging
-import re
-from http import HTTPStatus
 from typing import Optional
 
 from autocapture._audit._ast_tools import (
@@ -13,11 +11,11 @@ from autocapture._audit._ast_tools import (
     BROAD,
     CLIENT_ERROR,
     CONTROL_FLOW,
-    DJANGO_ANSWERS,
     LOG_LEVELS,
     RETRIES,
     UNPROCESSABLE,
     VALIDATION_ERRORS,
+    answer_status,
     argument,
     caught_names,
     dotted,
@@ -55,15 +53,8 @@ class HandlerVisitor(WalkerBase, ast.NodeVisitor):
                 else None
             )
             return HttpOutcome(status, raised=True, text=last)
-        if name.startswith("werkzeug.exceptions.") or last == "Http404":
-            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", last).upper()
-            if last == "Http404":
-                return HttpOutcome(404, raised=True, text=last)
-            if snake in HTTPStatus.__members__:
-                return HttpOutcome(int(HTTPStatus[snake]), raised=True, text=last)
-        if name in DJANGO_ANSWERS:
-            return HttpOutcome(DJANGO_ANSWERS[name], raised=True, text=last)
-        return None
+        status = answer_status(name)
+        return None if status is None else HttpOutcome(status, raised=True, text=last)
 
     def _local_call(self, frame: RawHandler, func: ast.expr, name: str, last: str) -> None:
         """Note a call from a handler to a function or method of this module.
