@@ -27,6 +27,7 @@ from autocapture import (
     bind_context,
     configure,
 )
+from autocapture.logs import ScrubbingFilter
 from autocapture.sinks import (
     LoggingSink,
     MemorySink,
@@ -240,3 +241,22 @@ def test_opentelemetry_sink_alone_puts_no_int_card_in_span_attributes() -> None:
     [span] = memory.get_finished_spans()
     assert str(CARD) not in span.to_json()
     provider.shutdown()
+
+
+def test_log_records_through_the_scrubbing_filter_hold_no_int_card() -> None:
+    """An int card as a %d argument or an extra field; other ints are printed as they were."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(ScrubbingFilter())
+    handler.setFormatter(logging.Formatter("%(message)s pan=%(pan)s retries=%(retries)s"))
+    logger = logging.getLogger("tests.card_ints.filter")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    try:
+        logger.warning(
+            "charge %d declined after %d ms", CARD, EPOCH_MS, extra={"pan": CARD, "retries": 3}
+        )
+    finally:
+        logger.handlers[:] = []
+    line = stream.getvalue().strip()
+    assert line == f"charge {REDACTED} declined after {EPOCH_MS} ms pan={REDACTED} retries=3"
