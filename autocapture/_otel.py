@@ -36,6 +36,9 @@ __all__ = ["OpenTelemetrySink", "ScrubbingSpanExporter"]
 _INSTRUMENTATION_NAME = "autocapture"
 # A traceback can be huge (deep recursion); its end holds the raise site and the message.
 _MAX_STACKTRACE_CHARS = 32_000
+# Card numbers have 13 digits at least (ISO/IEC 7812): a shorter int is never asked about,
+# as the scrubber's walker does, so that spans of small ints cost nothing more.
+_SMALLEST_CARD = 10**12
 # Tags that already have attributes of their own.
 _STANDARD_TAGS = frozenset({"context_type", "operation", "function", "module"})
 
@@ -361,6 +364,8 @@ def _scrubbed_value(scrubber: Scrubber, value: Any) -> Any:
     if isinstance(value, str):
         return scrubber.scrub_text(value)
     if isinstance(value, int) and not isinstance(value, bool):
+        if -_SMALLEST_CARD < value < _SMALLEST_CARD:
+            return value  # counts, ports, status codes: too short to ask (most ints)
         # An int has no text to scan: the scrubber's own int rule (a Luhn-valid card
         # number, its callback asked) decides. Anything but an int back is the marker.
         result = scrubber.scrub(int(value))
