@@ -5,26 +5,36 @@ request-scoped context, configuration and the event type. Sinks live in
 ``autocapture.sinks``; web, background and sampling helpers in ``autocapture.asgi``,
 ``autocapture.tasks`` and ``autocapture.sampling``; the static audit in
 ``autocapture.audit``. Those import their optional dependencies only when used.
+
+Start-up is cheap (``benchmarks/bench_import.py``): importing autocapture loads the
+decorator and the configuration, and registers Sentry's event processors; every other
+public name loads at its first use (PEP 562), and the capture core, the scrubber and
+inference at the first failure.
 """
 
-from autocapture._api import (
-    capture_auth_error,
-    capture_cache_error,
-    capture_database_error,
-    capture_error,
-    capture_payment_error,
-    capture_provider_error,
-    scrub,
-)
+import typing as _typing
+
+from autocapture import _sentry_hooks
 from autocapture._config import configure, use_sink
-from autocapture._context import bind_context
 from autocapture._decorator import auto_capture_errors
-from autocapture._delivery import flush
-from autocapture._event import CapturedError
-from autocapture._infer import Rules
-from autocapture._modules import instrument_modules
-from autocapture._ratelimit import RateLimit
-from autocapture._scrub import REDACTED, ScrubMatch, ScrubOptions
+
+if _typing.TYPE_CHECKING:
+    from autocapture._api import (
+        capture_auth_error,
+        capture_cache_error,
+        capture_database_error,
+        capture_error,
+        capture_payment_error,
+        capture_provider_error,
+        scrub,
+    )
+    from autocapture._context import bind_context
+    from autocapture._delivery import flush
+    from autocapture._event import CapturedError
+    from autocapture._infer import Rules
+    from autocapture._modules import instrument_modules
+    from autocapture._ratelimit import RateLimit
+    from autocapture._scrub import REDACTED, ScrubMatch, ScrubOptions
 
 __all__ = [
     "CapturedError",
@@ -47,3 +57,42 @@ __all__ = [
     "scrub",
     "use_sink",
 ]
+
+# Public name -> the module that defines it, loaded at the name's first use.
+_LAZY = {
+    "CapturedError": "autocapture._event",
+    "REDACTED": "autocapture._scrub",
+    "RateLimit": "autocapture._ratelimit",
+    "Rules": "autocapture._rules",
+    "ScrubMatch": "autocapture._scrub",
+    "ScrubOptions": "autocapture._scrub",
+    "bind_context": "autocapture._context",
+    "capture_auth_error": "autocapture._api",
+    "capture_cache_error": "autocapture._api",
+    "capture_database_error": "autocapture._api",
+    "capture_error": "autocapture._api",
+    "capture_payment_error": "autocapture._api",
+    "capture_provider_error": "autocapture._api",
+    "flush": "autocapture._delivery",
+    "instrument_modules": "autocapture._modules",
+    "scrub": "autocapture._api",
+}
+
+_sentry_hooks.register()
+
+
+if not _typing.TYPE_CHECKING:  # type checkers see the imports above: a typo stays an error
+
+    def __getattr__(name: str) -> _typing.Any:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next access is a plain attribute
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

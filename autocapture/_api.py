@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from autocapture._capture import LEVELS, emit_error
-from autocapture._config import check_choice, check_sink, get_config
-from autocapture._event import Sink
-from autocapture._infer import BUILTIN_CONTEXT_TYPES
+from autocapture._config import check_sink, get_config
+from autocapture._options import check_context_type, check_level, check_name, check_tags
+
+if TYPE_CHECKING:
+    from autocapture._event import Sink
 
 __all__ = [
     "capture_auth_error",
@@ -20,82 +21,6 @@ __all__ = [
     "capture_provider_error",
     "scrub",
 ]
-
-
-def check_level(where: str, level: object) -> str:
-    """Validate an event level at the boundary.
-
-    Raises:
-        TypeError: ``level`` is not a str.
-        ValueError: ``level`` is not one of the four levels.
-    """
-    return check_choice(where, level, LEVELS)
-
-
-def check_name(where: str, value: object, *, optional: bool) -> str | None:
-    """Validate a name option (``operation``, ``context_type``): a non-empty str.
-
-    Raises:
-        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
-        ValueError: ``value`` is empty.
-    """
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        allowed = "a non-empty str or None" if optional else "a non-empty str"
-        raise TypeError(f"{where} must be {allowed}, got {type(value).__name__} {value!r}")
-    if not value.strip():
-        raise ValueError(f"{where} must be a non-empty str, got {value!r}")
-    return value
-
-
-def check_context_type(where: str, value: object, *, optional: bool) -> str | None:
-    """Validate a context type: a known one, or a custom one that is not a near miss.
-
-    A custom type may be registered with ``configure(rules=...)`` after decorating, so
-    an unknown name is accepted; one that is a near miss of a known type (``"providr"``,
-    ``"payments"``) or one of its signal words (``"db"``) is a mistake, said at once.
-
-    Raises:
-        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
-        ValueError: ``value`` is empty or a near miss of a known context type.
-    """
-    name = check_name(where, value, optional=optional)
-    if name is None:
-        return None
-    if name in BUILTIN_CONTEXT_TYPES:  # the common case, without building the known set
-        return name
-    rules = get_config().rules
-    known = rules.context_types
-    if name in known:
-        return name
-    import difflib  # only for a name that is no known type: not at import
-
-    meant = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
-    if not meant:
-        meant = [t for t, words in rules.context_words.items() if name.lower() in words][:1]
-    if meant:
-        raise ValueError(
-            f"{where} got {name!r}, which is not a context type: did you mean {meant[0]!r}? "
-            f"Known types: {', '.join(known)}; a custom type is registered with "
-            "configure(rules={name: [words...]})"
-        )
-    return name
-
-
-def check_tags(where: str, tags: object) -> dict[str, str]:
-    """Validate a tags mapping (str -> str) at the boundary.
-
-    Raises:
-        TypeError: ``tags`` is not a mapping of str to str.
-    """
-    if tags is None:
-        return {}
-    if not isinstance(tags, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
-    ):
-        raise TypeError(f"{where} must be a mapping of str to str, got {tags!r}")
-    return dict(tags)
 
 
 def _caller(depth: int) -> tuple[str, str]:
@@ -138,6 +63,8 @@ def _capture(
         if isinstance(value, str):
             all_tags.setdefault(name, value)
     function, module = _caller(2)
+    from autocapture._capture import emit_error  # the capture core loads at first use
+
     return emit_error(
         exc,
         context_type=context_type,

@@ -30,7 +30,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
-from autocapture._config import current_sink, get_config, is_ignored
+from autocapture._config import LEVELS, current_sink, get_config, is_ignored
 from autocapture._context import bound_tags, scrubbed_bound_context, user_of
 from autocapture._delivery import deliver, emit_guarded
 from autocapture._event import CapturedError, Sink
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
     from autocapture._stack import StackFrame
 
 __all__ = ["LEVELS", "add_tap", "emit_error", "remove_tap"]
-
-LEVELS = ("fatal", "error", "warning", "info")
 
 # Extra sinks that see every event, wherever it goes (the pytest fixture). A tuple swapped
 # whole, so the error path reads it without a lock.

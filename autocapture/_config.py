@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
-import functools
 import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from autocapture._infer import DEFAULT_RULES, Rules, merge_rules
-from autocapture._ratelimit import DEFAULT_RATE_LIMIT, RateLimit, check_rate_limit
-from autocapture._scrub import Scrubber, ScrubOptions
-
 if TYPE_CHECKING:
     from autocapture._event import Sink
+    from autocapture._ratelimit import RateLimit
+    from autocapture._rules import Rules
+    from autocapture._scrub import Scrubber, ScrubOptions
 
 __all__ = [
     "DELIVERIES",
+    "LEVELS",
     "Config",
     "IgnoreOption",
     "check_choice",
@@ -36,6 +34,8 @@ __all__ = [
 
 # How the configured sink receives events: on the caller, or from a background thread.
 DELIVERIES = ("auto", "sync", "background")
+# The levels of an event, most severe first.
+LEVELS = ("fatal", "error", "warning", "info")
 
 IgnoreOption = Union[
     type[BaseException],
@@ -47,40 +47,132 @@ IgnoreOption = Union[
 
 IgnorePredicate = Optional[Callable[[BaseException], bool]]
 
+_DEFAULT: Any = object()  # a field left at its default, resolved at first read
 
-@dataclasses.dataclass(frozen=True)
+
 class Config:
-    """The configuration in force; replaced whole by ``configure()``."""
+    """The configuration in force; replaced whole by ``configure()``, never changed.
 
-    enabled: bool = True
+    A plain class, not a dataclass: it is made at import. Its defaults that live in
+    other modules (the rules, the scrub options, the rate limit) and the scrubber are
+    resolved at first read, which is the first capture for most processes, so importing
+    autocapture and ``configure()`` load neither inference nor the scrubber.
+    """
+
+    __slots__ = (
+        "_rate_limit",
+        "_rules",
+        "_scrub",
+        "_scrubber",
+        "delivery",
+        "enabled",
+        "generation",
+        "ignore_predicate",
+        "ignore_types",
+        "send_pii",
+        "sink",
+    )
+
+    enabled: bool
     """False: decoration returns functions untouched and nothing is captured."""
-    sink: Sink | None = None
+    sink: Sink | None
     """The process-wide sink; ``None`` picks Sentry when a client is active, else logging."""
-    rules: Rules = DEFAULT_RULES
-    """Inference rules: which words mean which context type and operation."""
-    scrub: ScrubOptions = dataclasses.field(default_factory=ScrubOptions)
-    """The scrubber's escape hatches: extra key words, safe keys, patterns, callback."""
-    send_pii: bool = False
+    send_pii: bool
     """True keeps email and IP addresses; False (the default) masks them."""
-    rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT
-    """Events per fingerprint and per second that pass; ``None``: every event passes."""
-    delivery: str = "auto"
+    delivery: str
     """``"sync"``: sinks emit on the caller; ``"background"``: from a worker thread;
     ``"auto"``: in the background when called on a running asyncio event loop's thread."""
-    ignore_types: tuple[type[BaseException], ...] = ()
+    ignore_types: tuple[type[BaseException], ...]
     """Exception types never captured, anywhere in the process."""
-    ignore_predicate: IgnorePredicate = None
+    ignore_predicate: IgnorePredicate
     """A predicate ``exc -> bool``: True means the error is not captured."""
-    generation: int = 0
+    generation: int
     """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
 
-    @functools.cached_property
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        sink: Sink | None = None,
+        rules: Rules = _DEFAULT,
+        scrub: ScrubOptions = _DEFAULT,
+        send_pii: bool = False,
+        rate_limit: RateLimit | None = _DEFAULT,
+        delivery: str = "auto",
+        ignore_types: tuple[type[BaseException], ...] = (),
+        ignore_predicate: IgnorePredicate = None,
+        generation: int = 0,
+    ) -> None:
+        """Hold the given fields; the others keep their defaults."""
+        self.enabled = enabled
+        self.sink = sink
+        self._rules = rules
+        self._scrub = scrub
+        self.send_pii = send_pii
+        self._rate_limit = rate_limit
+        self.delivery = delivery
+        self.ignore_types = ignore_types
+        self.ignore_predicate = ignore_predicate
+        self.generation = generation
+        self._scrubber: Scrubber | None = None
+
+    def replace(self, **changes: Any) -> Config:
+        """Return a new ``Config`` with ``changes``; ``self`` is not changed."""
+        fields: dict[str, Any] = {
+            "enabled": self.enabled,
+            "sink": self.sink,
+            "rules": self._rules,
+            "scrub": self._scrub,
+            "send_pii": self.send_pii,
+            "rate_limit": self._rate_limit,
+            "delivery": self.delivery,
+            "ignore_types": self.ignore_types,
+            "ignore_predicate": self.ignore_predicate,
+            "generation": self.generation,
+        }
+        fields.update(changes)
+        return Config(**fields)
+
+    @property
+    def rules(self) -> Rules:
+        """Inference rules: which words mean which context type and operation."""
+        if self._rules is _DEFAULT:
+            from autocapture._rules import DEFAULT_RULES
+
+            return DEFAULT_RULES
+        return self._rules
+
+    @property
+    def scrub(self) -> ScrubOptions:
+        """The scrubber's escape hatches: extra key words, safe keys, patterns, callback."""
+        if self._scrub is _DEFAULT:
+            from autocapture._scrub import ScrubOptions
+
+            self._scrub = ScrubOptions()
+        return self._scrub
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """Events per fingerprint and per second that pass; ``None``: every event passes."""
+        if self._rate_limit is _DEFAULT:
+            from autocapture._ratelimit import DEFAULT_RATE_LIMIT
+
+            return DEFAULT_RATE_LIMIT
+        return self._rate_limit
+
+    @property
     def scrubber(self) -> Scrubber:
         """The scrubber compiled from ``scrub`` and ``send_pii``, built once per configuration.
 
         Built at first use (the first capture), not at import or at each ``configure()``.
+        Two threads may both build it the first time: each gets a correct one, one is kept.
         """
-        return Scrubber(self.scrub, send_pii=self.send_pii)
+        scrubber = self._scrubber
+        if scrubber is None:
+            from autocapture._scrub import Scrubber
+
+            scrubber = self._scrubber = Scrubber(self.scrub, send_pii=self.send_pii)
+        return scrubber
 
 
 _config = Config()
@@ -141,6 +233,8 @@ def configure(  # noqa: C901 - one validation per option, each a line
     if sink is not _UNSET:
         changes["sink"] = check_sink("sink", sink, allow_none=True)
     if rate_limit is not _UNSET:
+        from autocapture._ratelimit import check_rate_limit
+
         changes["rate_limit"] = check_rate_limit(rate_limit)
     if delivery is not _UNSET:
         changes["delivery"] = _check_delivery(delivery)
@@ -152,6 +246,8 @@ def configure(  # noqa: C901 - one validation per option, each a line
         )
     with _lock:
         if rules is not _UNSET:
+            from autocapture._rules import Rules, merge_rules
+
             if isinstance(rules, Rules):
                 changes["rules"] = rules
             elif isinstance(rules, Mapping):
@@ -162,10 +258,12 @@ def configure(  # noqa: C901 - one validation per option, each a line
                     f'{{"queue": ["kafka", "enqueue"]}}, or a Rules object; got '
                     f"{type(rules).__name__} {rules!r}"
                 )
-        _config = dataclasses.replace(_config, generation=_config.generation + 1, **changes)
+        _config = _config.replace(generation=_config.generation + 1, **changes)
 
 
 def _check_scrub(value: object) -> ScrubOptions:
+    from autocapture._scrub import ScrubOptions
+
     if not isinstance(value, ScrubOptions):
         raise TypeError(
             f"configure(scrub=...) takes an autocapture.ScrubOptions, got "

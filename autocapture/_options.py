@@ -7,13 +7,20 @@ error path reads, or raises a ``TypeError``/``ValueError`` that says what is all
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
 
-from autocapture._api import check_context_type, check_level, check_name, check_tags
-from autocapture._config import check_sink
+from autocapture._config import LEVELS, check_choice, check_sink, get_config
+from autocapture._context_types import BUILTIN_CONTEXT_TYPES
 
-__all__ = ["IgnoreOption", "validate"]
+__all__ = [
+    "IgnoreOption",
+    "check_context_type",
+    "check_level",
+    "check_name",
+    "check_tags",
+    "validate",
+]
 
 IgnoreOption = Union[
     type[BaseException],
@@ -86,3 +93,79 @@ def validate(
         "ignore_predicate": ignore_predicate,
         "level": check_level(f"{where}(level=...)", level),
     }
+
+
+def check_level(where: str, level: object) -> str:
+    """Validate an event level at the boundary.
+
+    Raises:
+        TypeError: ``level`` is not a str.
+        ValueError: ``level`` is not one of the four levels.
+    """
+    return check_choice(where, level, LEVELS)
+
+
+def check_name(where: str, value: object, *, optional: bool) -> str | None:
+    """Validate a name option (``operation``, ``context_type``): a non-empty str.
+
+    Raises:
+        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
+        ValueError: ``value`` is empty.
+    """
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        allowed = "a non-empty str or None" if optional else "a non-empty str"
+        raise TypeError(f"{where} must be {allowed}, got {type(value).__name__} {value!r}")
+    if not value.strip():
+        raise ValueError(f"{where} must be a non-empty str, got {value!r}")
+    return value
+
+
+def check_context_type(where: str, value: object, *, optional: bool) -> str | None:
+    """Validate a context type: a known one, or a custom one that is not a near miss.
+
+    A custom type may be registered with ``configure(rules=...)`` after decorating, so
+    an unknown name is accepted; one that is a near miss of a known type (``"providr"``,
+    ``"payments"``) or one of its signal words (``"db"``) is a mistake, said at once.
+
+    Raises:
+        TypeError: ``value`` is not a str (nor ``None`` when ``optional``).
+        ValueError: ``value`` is empty or a near miss of a known context type.
+    """
+    name = check_name(where, value, optional=optional)
+    if name is None:
+        return None
+    if name in BUILTIN_CONTEXT_TYPES:  # the common case, without building the known set
+        return name
+    rules = get_config().rules
+    known = rules.context_types
+    if name in known:
+        return name
+    import difflib  # only for a name that is no known type: not at import
+
+    meant = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.75)
+    if not meant:
+        meant = [t for t, words in rules.context_words.items() if name.lower() in words][:1]
+    if meant:
+        raise ValueError(
+            f"{where} got {name!r}, which is not a context type: did you mean {meant[0]!r}? "
+            f"Known types: {', '.join(known)}; a custom type is registered with "
+            "configure(rules={name: [words...]})"
+        )
+    return name
+
+
+def check_tags(where: str, tags: object) -> dict[str, str]:
+    """Validate a tags mapping (str -> str) at the boundary.
+
+    Raises:
+        TypeError: ``tags`` is not a mapping of str to str.
+    """
+    if tags is None:
+        return {}
+    if not isinstance(tags, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+    ):
+        raise TypeError(f"{where} must be a mapping of str to str, got {tags!r}")
+    return dict(tags)

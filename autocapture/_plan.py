@@ -14,12 +14,8 @@ import inspect
 from typing import TYPE_CHECKING, Any, Callable
 
 from autocapture._answers import is_control_flow, is_http_answer
-from autocapture._capture import emit_error
 from autocapture._config import get_config, is_ignored
-from autocapture._infer import context_fields, infer
 from autocapture._log import report_failure
-from autocapture._scrub import EventSecrets
-from autocapture._stack import caller_frames
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
@@ -83,6 +79,8 @@ class Plan:
 
     def _prepare(self) -> None:
         # Options, names, argument plan and inference, once, at the first failure.
+        from autocapture._infer import infer  # the error machinery loads at the first failure
+
         options = self.options
         self.explicit_context_type = options["context_type"]
         self.explicit_operation = options["operation"]
@@ -139,6 +137,8 @@ class Plan:
         return signature
 
     def _infer(self) -> None:
+        from autocapture._infer import infer
+
         config = get_config()
         self.generation = config.generation
         # The whole qualname: a class name (``OpenRouterClient.make_request``) is a signal.
@@ -161,6 +161,11 @@ class Plan:
         """
         if self.generation < 0:
             self._prepare()
+        from autocapture._capture import emit_error  # loaded by _prepare at the first failure
+        from autocapture._infer import context_fields
+        from autocapture._scrub import EventSecrets
+        from autocapture._stack import caller_frames
+
         config = get_config()
         try:
             if (

@@ -15,19 +15,11 @@ from types import MappingProxyType
 from typing import Final
 
 from autocapture import _operation_words, _signal_words
+from autocapture._context_types import BUILTIN_CONTEXT_TYPES
 from autocapture._lexicon import Compiled
 from autocapture._names import phrase_key, split_words
 
 __all__ = ["BUILTIN_CONTEXT_TYPES", "DEFAULT_RULES", "Rules", "merge_rules"]
-
-BUILTIN_CONTEXT_TYPES: Final[tuple[str, ...]] = (
-    "auth",
-    "cache",
-    "database",
-    "general",
-    "payment",
-    "provider",
-)
 
 _TYPE_NAME: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
 

@@ -11,11 +11,13 @@ import autocapture.sinks
 
 
 def test_all_is_sorted_and_complete() -> None:
-    """autocapture.__all__ is sorted and names every public attribute."""
+    """autocapture.__all__ is sorted and names every public attribute, loaded or not."""
     public = {
         name
-        for name, value in vars(autocapture).items()
-        if name.isidentifier() and not name.startswith("_") and not inspect.ismodule(value)
+        for name in dir(autocapture)
+        if name.isidentifier()
+        and not name.startswith("_")
+        and not inspect.ismodule(getattr(autocapture, name))
     }
     assert autocapture.__all__ == sorted(autocapture.__all__)
     assert set(autocapture.__all__) == public

@@ -14,6 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # Leaves: pure data and algorithms, importing nothing of autocapture's.
     (
         "_answers",
+        "_context_types",
         "_names",
         "_once",
         "_operation_words",
@@ -29,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_stack",),  # call stacks as data, locals scrubbed
     # The event (it holds the callers as _stack frames); scrubbed exception stand-ins.
     ("_event", "_stand_in"),
-    ("_config",),  # configuration: compiles the scrubber and holds the rules
+    ("_config",),  # configuration: the rules, the scrub options, the scrubber (at first use)
     ("_log",),  # the library's own voice, scrubbed with the configured scrubber
     ("_sentry_skip",),  # keeps Sentry's integrations from building events to be dropped
     ("_sentry",),  # a package: Sentry's event, exit scrubber, once-only processor

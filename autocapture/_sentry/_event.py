@@ -32,7 +32,9 @@ from autocapture._sentry_skip import skip_integration_duplicates
 
 __all__ = ["install", "send"]
 
-_installed = False
+# The processors are registered at ``import autocapture`` (``_sentry_hooks``, which loads
+# this module at the first event): install() only adds the exit scrubber.
+_installed = True
 _finish_registered = False
 _install_lock = threading.Lock()
 _BUILT_EXTRA = ("arguments", "function")
