@@ -125,9 +125,12 @@ def _member(member: Any, options: dict[str, Any], default: Any) -> Any:
 # --------------------------------------------------------------------------- decorate
 
 
+_FUNCTION = types.FunctionType
+
+
 def decorate(func: Any, options: dict[str, Any], default: Any) -> Any:
     """Wrap ``func`` (validated ``options``); a class is decorated in place and returned."""
-    if type(func) is types.FunctionType:
+    if type(func) is _FUNCTION:
         return wrap_function(func, Plan.of(func, options), default)
     if isinstance(func, (classmethod, staticmethod)):
         # Written outside @classmethod/@staticmethod: wrap the function, rewrap the kind.
@@ -247,6 +250,10 @@ def auto_capture_errors(
     ):  # bare: the default options, validated once
         if not get_config().enabled:
             return func
+        if type(func) is _FUNCTION:  # the common case, straight to its wrapper
+            return wrap_function(
+                func, Plan.of(func, _DEFAULTS or _bare_options()), None
+            )
         return decorate(func, _bare_options(), None)  # type: ignore[no-any-return]
     options = validate(
         context_type=context_type,

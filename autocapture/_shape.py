@@ -32,7 +32,7 @@ import inspect
 import linecache
 import sys
 import types
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 __all__ = ["Template"]
 
@@ -50,16 +50,38 @@ _DELETE = "del args, kwargs"
 _Arity = tuple[int, int, int]
 _Free = tuple[tuple[str, Optional[types.CellType]], ...]
 """The closure of a wrapper: each free name, with its shared cell for a constant."""
-_Shaped = tuple[types.CodeType, tuple[str, ...], tuple[int, ...], _Free]
+_Source = Union[int, slice, None]
+"""Where a constant's parameter names come from: a position, a run of them, or anywhere."""
+_Shaped = tuple[types.CodeType, tuple[str, ...], tuple[tuple[int, _Source], ...], _Free]
 """A template compiled for one arity: code, placeholders, constants to rename, closure."""
+_Renaming = tuple[
+    types.CodeType,
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[Any, ...],
+    tuple[tuple[int, _Source], ...],
+]
+"""For one shape: code, placeholders, its other locals, constants, where the names go."""
 _SHAPE_FLAGS = _VARARGS | _VARKEYWORDS | _ITERABLE_COROUTINE
 _TYPE_PARAMS = sys.version_info >= (3, 12)
+_LAZY_ANNOTATIONS = sys.version_info >= (3, 14)
+_Cell = types.CellType
 
 
 class Template:
     """One kind of wrapper: source text for ``(*args, **kwargs)`` and its closure names."""
 
-    __slots__ = ("_by_arity", "_by_names", "_own", "constants", "filename", "source")
+    __slots__ = (
+        "_by_arity",
+        "_by_names",
+        "_by_shape",
+        "_closure",
+        "_free",
+        "_own",
+        "constants",
+        "filename",
+        "source",
+    )
 
     def __init__(self, name: str, source: str, constants: dict[str, Any]) -> None:
         """Register ``source`` (shown in tracebacks) under a file name of its own.
@@ -75,27 +97,57 @@ class Template:
         self.constants = {key: types.CellType(value) for key, value in constants.items()}
         self._own: frozenset[str] | None = None
         self._by_arity: dict[tuple[Any, ...], _Shaped] = {}
-        self._by_names: dict[tuple[Any, ...], tuple[types.CodeType, _Free]] = {}
+        self._by_names: dict[tuple[Any, ...], types.CodeType] = {}
+        self._by_shape: dict[tuple[int, int, int, int], _Renaming] = {}
+        self._closure: Callable[..., tuple[types.CellType, ...]] | None = None
+        self._free: _Free = ()
         # Tracebacks show the template's line as written, ``return func(*args, **kwargs)``.
         lines = source.splitlines(keepends=True)
         linecache.cache[self.filename] = (len(source), None, lines, self.filename)
 
-    def build(self, func: Callable[..., Any], cells: dict[str, Any]) -> Callable[..., Any]:
+    def build(
+        self,
+        func: Callable[..., Any],
+        call: Any,
+        handle: Any,
+        default: Any = None,
+        reraise: bool = True,
+        wrap_result: Any = None,
+    ) -> Callable[..., Any]:
         """Return a wrapper around ``func`` with its globals, name and parameters.
 
         Args:
             func: A Python function (it has ``__code__`` and ``__globals__``).
-            cells: Values of the template's per-function names (``func``, ``handle``...).
+            call: What the wrapper calls (the template's ``func``): usually ``func``.
+            handle: The error core, ``handle(exc, args, kwargs) -> bool``.
+            default: What a captured error returns when not re-raising.
+            reraise: Whether a captured error propagates.
+            wrap_result: For the deferred templates: wraps a coroutine or generator result.
 
         Returns:
             The wrapper function; ``functools.update_wrapper``'s attributes are set.
         """
-        code, free = self.code_for(func.__code__)
-        closure = tuple(
-            types.CellType(cells[name]) if cell is None else cell for name, cell in free
-        )
+        # The one path every decoration takes (bench_decoration.py): few steps, each cheap.
+        code = func.__code__
+        flags = code.co_flags
+        count = code.co_argcount
+        kwonly = code.co_kwonlyargcount
+        names = code.co_varnames[
+            : count + kwonly + ((flags & _VARARGS) != 0) + ((flags & _VARKEYWORDS) != 0)
+        ]
+        key = (names, count, code.co_posonlyargcount, kwonly, flags)
+        shaped = self._by_names.get(key)
+        if shaped is None:
+            shaped = self._renamed(code, names, key)
+        make = self._closure
+        if make is None:
+            make = self._closure = _closure_maker(self._free)
         wrapper = types.FunctionType(
-            code, func.__globals__, func.__name__, func.__defaults__, closure
+            shaped,
+            func.__globals__,
+            func.__name__,
+            func.__defaults__,
+            make(call, handle, default, reraise, wrap_result),
         )
         if func.__kwdefaults__ is not None:
             wrapper.__kwdefaults__ = func.__kwdefaults__
@@ -103,7 +155,7 @@ class Template:
         if wrapper.__module__ != func.__module__:
             wrapper.__module__ = func.__module__
         wrapper.__doc__ = func.__doc__
-        if sys.version_info >= (3, 14):  # pragma: no cover - lazy annotations
+        if _LAZY_ANNOTATIONS:  # pragma: no cover - Python 3.14
             wrapper.__annotate__ = func.__annotate__  # type: ignore[attr-defined]
         else:
             wrapper.__annotations__ = func.__annotations__
@@ -121,33 +173,54 @@ class Template:
         kwonly = code.co_kwonlyargcount
         varargs = flags & _VARARGS
         varkw = flags & _VARKEYWORDS
-        names = code.co_varnames[: count + kwonly + bool(varargs) + bool(varkw)]
-        key = (names, count, code.co_posonlyargcount, kwonly, flags & _SHAPE_FLAGS)
+        names = code.co_varnames[: count + kwonly + (varargs != 0) + (varkw != 0)]
+        key = (names, count, code.co_posonlyargcount, kwonly, flags)
         found = self._by_names.get(key)
-        if found is not None:
-            return found
-        arity = (code.co_posonlyargcount, count - code.co_posonlyargcount, kwonly)
+        if found is None:
+            found = self._renamed(code, names, key)
+        return found, self._free
+
+    def _renamed(
+        self, code: types.CodeType, names: tuple[str, ...], key: tuple[Any, ...]
+    ) -> types.CodeType:
+        # The template compiled for the arity of ``code``, with its parameter names.
         own = self._own if self._own is not None else self.own_names()
-        if not own.isdisjoint(names):
-            arity, varargs, varkw, names = (0, 0, 0), True, True, ("args", "kwargs")
-        coroutine = bool(flags & _ITERABLE_COROUTINE)
-        shaped = self._by_arity.get((arity, bool(varargs), bool(varkw), coroutine))
-        if shaped is None:
-            shaped = self._compiled(
-                arity, varargs=bool(varargs), varkw=bool(varkw), coroutine=coroutine
-            )
-        template, placeholders, renamed_consts, free = shaped
-        changes: dict[str, Any] = {"co_varnames": names + template.co_varnames[len(names) :]}
+        if own.isdisjoint(names):
+            by_shape = (key[1], key[2], key[3], key[4] & _SHAPE_FLAGS)
+        else:  # a parameter named like a template name: the template as written
+            by_shape, names = (0, 0, 0, _VARARGS | _VARKEYWORDS), ("args", "kwargs")
+        renaming = self._by_shape.get(by_shape)
+        if renaming is None:
+            renaming = self._by_shape[by_shape] = self._renaming(*by_shape)
+        template, placeholders, tail, consts, renamed_consts = renaming
         if renamed_consts:  # keyword-only names are constants of the call
-            real = dict(zip(placeholders, names))
-            consts = list(template.co_consts)
-            for index in renamed_consts:
-                consts[index] = _rename(consts[index], real)
-            changes["co_consts"] = tuple(consts)
-        found = (template.replace(**changes), free)
-        if len(self._by_names) < _CODE_CACHE_SIZE:
-            self._by_names[key] = found
+            new = list(consts)
+            for index, where in renamed_consts:
+                if where is not None:  # a position (a name) or a slice (a call's keywords)
+                    new[index] = names[where]
+                else:  # anything else holding names (never seen from CPython)
+                    new[index] = _rename(new[index], dict(zip(placeholders, names)))
+            found = template.replace(co_varnames=names + tail, co_consts=tuple(new))
+        else:
+            found = template.replace(co_varnames=names + tail)
+        if len(self._by_names) >= _CODE_CACHE_SIZE:
+            # Full of one-off parameter lists: start afresh, so that the lists that
+            # repeat (``self, session``...) are cached again at their next use.
+            self._by_names.clear()
+        self._by_names[key] = found
         return found
+
+    def _renaming(self, count: int, posonly: int, kwonly: int, flags: int) -> _Renaming:
+        # What renaming needs for one shape: the code, its placeholders and other locals,
+        # its constants, and where the parameter names go among them.
+        code, placeholders, renamed, _ = self._compiled(
+            (posonly, count - posonly, kwonly),
+            varargs=bool(flags & _VARARGS),
+            varkw=bool(flags & _VARKEYWORDS),
+            coroutine=bool(flags & _ITERABLE_COROUTINE),
+        )
+        tail = code.co_varnames[len(placeholders) :]
+        return code, placeholders, tail, code.co_consts, renamed
 
     def own_names(self) -> frozenset[str]:
         """Return the names the template uses itself, which no parameter may take."""
@@ -200,16 +273,42 @@ class Template:
         code: types.CodeType = namespace["_outer"](*free).__code__
         if coroutine:
             code = code.replace(co_flags=code.co_flags | _ITERABLE_COROUTINE)
-        placeholders = set(every)
+        # Where each constant that holds parameter names takes them from, decided once
+        # here so that giving a code object its names is a few index lookups.
+        position = {name: i for i, name in enumerate(every)}
         renamed = tuple(
-            i
+            (i, _source_of(c, position))
             for i, c in enumerate(code.co_consts)
-            if _rename(c, dict.fromkeys(placeholders, "")) != c
+            if _rename(c, dict.fromkeys(position, "")) != c
         )
         closure: _Free = tuple((name, self.constants.get(name)) for name in code.co_freevars)
         shaped = (code, every, renamed, closure)
         self._by_arity[cache_key] = shaped
+        self._free = closure  # the same names for every arity: the template's own
         return shaped
+
+
+_PER_FUNCTION = ("func", "handle", "default", "reraise", "wrap_result")
+"""The template names with a value per wrapper, in the order ``build`` passes them."""
+
+
+def _closure_maker(free: _Free) -> Callable[..., tuple[types.CellType, ...]]:
+    # One function per template that makes a wrapper's closure in a single expression:
+    # a tuple display of new cells and shared constant ones, several times cheaper than
+    # building it item by item.
+    namespace: dict[str, Any] = {"_Cell": _Cell}
+    items = []
+    for index, (name, cell) in enumerate(free):
+        if cell is None:
+            if name not in _PER_FUNCTION:
+                raise ValueError(f"a template name without a value: {name!r}")
+            items.append(f"_Cell({name})")
+        else:
+            namespace[f"_shared{index}"] = cell
+            items.append(f"_shared{index}")
+    source = f"def make({', '.join(_PER_FUNCTION)}):\n    return ({', '.join(items)},)\n"
+    exec(compile(source, "<autocapture closure>", "exec"), namespace)  # noqa: S102 - ours
+    return namespace["make"]  # type: ignore[no-any-return]
 
 
 def _free_of(code: types.CodeType) -> set[str]:
@@ -218,6 +317,22 @@ def _free_of(code: types.CodeType) -> set[str]:
         if isinstance(const, types.CodeType):
             names |= _free_of(const)
     return names
+
+
+def _source_of(const: object, position: dict[str, int]) -> _Source:
+    # A placeholder name (a dict key), or a run of them (a call's keyword names, which
+    # are the keyword-only parameters in order): ``names[source]`` is the renamed const.
+    if isinstance(const, str):
+        return position[const]
+    if (
+        isinstance(const, tuple)
+        and const
+        and all(isinstance(c, str) and c in position for c in const)
+    ):
+        first = position[const[0]]
+        if [position[c] for c in const] == list(range(first, first + len(const))):
+            return slice(first, first + len(const))
+    return None
 
 
 def _rename(const: object, real: dict[str, str]) -> object:

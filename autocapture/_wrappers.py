@@ -153,8 +153,15 @@ _CO_GENERATOR = inspect.CO_GENERATOR
 _CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
 
 
+_CO_KINDS = _CO_COROUTINE | _CO_GENERATOR | _CO_ASYNC_GENERATOR
+_PLAIN = {True: _TEMPLATES["plain", True], False: _TEMPLATES["plain", False]}
+
+
 def wrap_function(func: types.FunctionType, plan: Plan, default: Any) -> Callable[..., Any]:
     flags = func.__code__.co_flags
+    if not flags & _CO_KINDS and not func.__dict__:  # most functions: plain, undecorated
+        reraise = plan.options["reraise"]
+        return _PLAIN[reraise].build(func, func, plan.handle, default, reraise)
     if flags & _CO_ASYNC_GENERATOR:
         kind = "async_generator"
     elif flags & _CO_COROUTINE:
@@ -166,10 +173,8 @@ def wrap_function(func: types.FunctionType, plan: Plan, default: Any) -> Callabl
     else:
         kind = "plain"
     reraise = plan.options["reraise"]
-    cells = {"func": func, "handle": plan.handle, "default": default, "reraise": reraise}
-    if kind == "deferred":
-        cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
-    return _TEMPLATES[kind, reraise].build(func, cells)
+    wrap_result = functools.partial(_wrap_result, plan, default) if kind == "deferred" else None
+    return _TEMPLATES[kind, reraise].build(func, func, plan.handle, default, reraise, wrap_result)
 
 
 def _wrap_result(plan: Plan, default: Any, result: Any, args: Any, kwargs: Any) -> Any:
@@ -186,8 +191,7 @@ def _wrap_result(plan: Plan, default: Any, result: Any, args: Any, kwargs: Any) 
     def give(*_args: Any, **_kwargs: Any) -> Any:
         return result
 
-    cells = {"func": give, "handle": plan.handle, "default": default, "reraise": plan.reraise}
-    return template.build(give, cells)(*args, **kwargs)
+    return template.build(give, give, plan.handle, default, plan.reraise)(*args, **kwargs)
 
 
 def callable_kind(func: Any) -> str:
@@ -235,15 +239,15 @@ def generic(
     def model(*args: Any, **kwargs: Any) -> Any:
         return call(*args, **kwargs)
 
-    cells = {
-        "func": call,
-        "handle": plan.handle if handle is None else handle,
-        "default": default,
-        "reraise": plan.reraise,
-    }
-    if kind == "deferred":
-        cells["wrap_result"] = functools.partial(_wrap_result, plan, default)
-    return _TEMPLATES[kind, plan.reraise].build(model, cells)
+    wrap_result = functools.partial(_wrap_result, plan, default) if kind == "deferred" else None
+    return _TEMPLATES[kind, plan.reraise].build(
+        model,
+        call,
+        plan.handle if handle is None else handle,
+        default,
+        plan.reraise,
+        wrap_result,
+    )
 
 
 def is_decorated(obj: object) -> bool:
