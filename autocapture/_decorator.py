@@ -251,9 +251,7 @@ def auto_capture_errors(
         if not get_config().enabled:
             return func
         if type(func) is _FUNCTION:  # the common case, straight to its wrapper
-            return wrap_function(
-                func, Plan.of(func, _DEFAULTS or _bare_options()), None
-            )
+            return wrap_function(func, Plan.of(func, _DEFAULTS or _bare_options()), None)
         return decorate(func, _bare_options(), None)  # type: ignore[no-any-return]
     options = validate(
         context_type=context_type,

@@ -57,35 +57,12 @@ def validate(
         check_name(f"{where}(operation=...)", operation, optional=True)
     if reraise is not True and reraise is not False:
         raise TypeError(f"{where}(reraise=...) must be True or False, got {reraise!r}")
-    names: bool | frozenset[str]
-    if capture_args is True or capture_args is False:
-        names = capture_args
-    elif isinstance(capture_args, str) or not isinstance(capture_args, Iterable):
-        raise TypeError(
-            f"{where}(capture_args=...) must be True, False or an iterable of argument "
-            f"names such as ('user_id', 'model'), got {capture_args!r}"
-        )
-    else:
-        names = frozenset(capture_args)
-        if not all(isinstance(n, str) for n in names):
-            raise TypeError(f"{where}(capture_args=...) names must be str, got {capture_args!r}")
-    ignore_types: tuple[type[BaseException], ...] = ()
-    ignore_predicate = None
-    if ignore is None:
-        pass
-    elif isinstance(ignore, type) and issubclass(ignore, BaseException):
-        ignore_types = (ignore,)
-    elif isinstance(ignore, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
-    ):
-        ignore_types = ignore
-    elif callable(ignore) and not isinstance(ignore, type):
-        ignore_predicate = ignore
-    else:
-        raise TypeError(
-            f"{where}(ignore=...) takes an exception type, a tuple of exception types or "
-            f"a predicate exc -> bool, got {ignore!r}"
-        )
+    names: bool | frozenset[str] = (
+        capture_args
+        if capture_args is True or capture_args is False
+        else _check_capture_args(where, capture_args)
+    )
+    ignore_types, ignore_predicate = ((), None) if ignore is None else _check_ignore(where, ignore)
     if level.__class__ is not str or level not in LEVELS:
         check_level(f"{where}(level=...)", level)
     return {
@@ -99,6 +76,35 @@ def validate(
         "ignore_predicate": ignore_predicate,
         "level": level,
     }
+
+
+def _check_capture_args(where: str, capture_args: object) -> frozenset[str]:
+    if isinstance(capture_args, str) or not isinstance(capture_args, Iterable):
+        raise TypeError(
+            f"{where}(capture_args=...) must be True, False or an iterable of argument "
+            f"names such as ('user_id', 'model'), got {capture_args!r}"
+        )
+    names = frozenset(capture_args)
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{where}(capture_args=...) names must be str, got {capture_args!r}")
+    return names
+
+
+def _check_ignore(
+    where: str, ignore: object
+) -> tuple[tuple[type[BaseException], ...], Callable[[BaseException], bool] | None]:
+    if isinstance(ignore, type) and issubclass(ignore, BaseException):
+        return (ignore,), None
+    if isinstance(ignore, tuple) and all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
+    ):
+        return ignore, None
+    if callable(ignore) and not isinstance(ignore, type):
+        return (), ignore
+    raise TypeError(
+        f"{where}(ignore=...) takes an exception type, a tuple of exception types or "
+        f"a predicate exc -> bool, got {ignore!r}"
+    )
 
 
 def check_level(where: str, level: object) -> str:
@@ -170,7 +176,7 @@ def check_tags(where: str, tags: object) -> dict[str, str]:
     """
     if tags is None:
         return {}
-    if isinstance(tags, Mapping):
+    if type(tags) is dict or isinstance(tags, Mapping):  # a dict without the ABC check
         for key, value in tags.items():  # a loop: cheaper than all() on a few tags
             if not isinstance(key, str) or not isinstance(value, str):
                 break

@@ -138,7 +138,7 @@ class Template:
         key = (names, count, code.co_posonlyargcount, kwonly, flags)
         shaped = self._by_names.get(key)
         if shaped is None:
-            shaped = self._renamed(code, names, key)
+            shaped = self._renamed(names, key)
         make = self._closure
         if make is None:
             make = self._closure = _closure_maker(self._free)
@@ -177,13 +177,11 @@ class Template:
         key = (names, count, code.co_posonlyargcount, kwonly, flags)
         found = self._by_names.get(key)
         if found is None:
-            found = self._renamed(code, names, key)
+            found = self._renamed(names, key)
         return found, self._free
 
-    def _renamed(
-        self, code: types.CodeType, names: tuple[str, ...], key: tuple[Any, ...]
-    ) -> types.CodeType:
-        # The template compiled for the arity of ``code``, with its parameter names.
+    def _renamed(self, names: tuple[str, ...], key: tuple[Any, ...]) -> types.CodeType:
+        # The template compiled for the shape ``key`` says, with the parameter names.
         own = self._own if self._own is not None else self.own_names()
         if own.isdisjoint(names):
             by_shape = (key[1], key[2], key[3], key[4] & _SHAPE_FLAGS)

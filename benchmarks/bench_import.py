@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 ROUNDS = 15
 CHILD = """
@@ -77,7 +78,7 @@ def main() -> int:
     args = parser.parse_args()
     variants: dict[str, str | None] = {"this checkout": None}
     if args.compare:
-        variants["compared"] = os.path.abspath(args.compare)
+        variants["compared"] = str(Path(args.compare).resolve())
     for path in variants.values():
         run(path)  # writes the .pyc files, as a deployed app has them
     times: dict[str, list[list[float]]] = {name: [] for name in variants}
