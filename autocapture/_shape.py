@@ -54,14 +54,12 @@ _Source = Union[int, slice, None]
 """Where a constant's parameter names come from: a position, a run of them, or anywhere."""
 _Shaped = tuple[types.CodeType, tuple[str, ...], tuple[tuple[int, _Source], ...], _Free]
 """A template compiled for one arity: code, placeholders, constants to rename, closure."""
+_Shape = tuple[int, int, int, int]
+"""A parameter list's shape: argument count, positional-only, keyword-only, code flags."""
 _Renaming = tuple[
-    types.CodeType,
-    tuple[str, ...],
-    tuple[str, ...],
-    tuple[Any, ...],
-    tuple[tuple[int, _Source], ...],
+    types.CodeType, tuple[str, ...], Optional[Callable[[tuple[str, ...]], tuple[Any, ...]]]
 ]
-"""For one shape: code, placeholders, its other locals, constants, where the names go."""
+"""For one shape: the code, its locals after the parameters, its constants' maker."""
 _SHAPE_FLAGS = _VARARGS | _VARKEYWORDS | _ITERABLE_COROUTINE
 _TYPE_PARAMS = sys.version_info >= (3, 12)
 _LAZY_ANNOTATIONS = sys.version_info >= (3, 14)
@@ -97,8 +95,8 @@ class Template:
         self.constants = {key: types.CellType(value) for key, value in constants.items()}
         self._own: frozenset[str] | None = None
         self._by_arity: dict[tuple[Any, ...], _Shaped] = {}
-        self._by_names: dict[tuple[Any, ...], types.CodeType] = {}
-        self._by_shape: dict[tuple[int, int, int, int], _Renaming] = {}
+        self._by_names: dict[tuple[tuple[str, ...], _Shape], types.CodeType] = {}
+        self._by_shape: dict[_Shape, _Renaming] = {}
         self._closure: Callable[..., tuple[types.CellType, ...]] | None = None
         self._free: _Free = ()
         # Tracebacks show the template's line as written, ``return func(*args, **kwargs)``.
@@ -135,7 +133,7 @@ class Template:
         names = code.co_varnames[
             : count + kwonly + ((flags & _VARARGS) != 0) + ((flags & _VARKEYWORDS) != 0)
         ]
-        key = (names, count, code.co_posonlyargcount, kwonly, flags)
+        key = (names, (count, code.co_posonlyargcount, kwonly, flags))
         shaped = self._by_names.get(key)
         if shaped is None:
             shaped = self._renamed(names, key)
@@ -174,33 +172,28 @@ class Template:
         varargs = flags & _VARARGS
         varkw = flags & _VARKEYWORDS
         names = code.co_varnames[: count + kwonly + (varargs != 0) + (varkw != 0)]
-        key = (names, count, code.co_posonlyargcount, kwonly, flags)
+        key = (names, (count, code.co_posonlyargcount, kwonly, flags))
         found = self._by_names.get(key)
         if found is None:
             found = self._renamed(names, key)
         return found, self._free
 
-    def _renamed(self, names: tuple[str, ...], key: tuple[Any, ...]) -> types.CodeType:
-        # The template compiled for the shape ``key`` says, with the parameter names.
+    def _renamed(
+        self, names: tuple[str, ...], key: tuple[tuple[str, ...], _Shape]
+    ) -> types.CodeType:
+        # The template compiled for the shape in ``key``, with the parameter names.
         own = self._own if self._own is not None else self.own_names()
-        if own.isdisjoint(names):
-            by_shape = (key[1], key[2], key[3], key[4] & _SHAPE_FLAGS)
-        else:  # a parameter named like a template name: the template as written
-            by_shape, names = (0, 0, 0, _VARARGS | _VARKEYWORDS), ("args", "kwargs")
-        renaming = self._by_shape.get(by_shape)
+        shape = key[1]
+        if not own.isdisjoint(names):  # a parameter named like a template name
+            shape, names = (0, 0, 0, _VARARGS | _VARKEYWORDS), ("args", "kwargs")
+        renaming = self._by_shape.get(shape)
         if renaming is None:
-            renaming = self._by_shape[by_shape] = self._renaming(*by_shape)
-        template, placeholders, tail, consts, renamed_consts = renaming
-        if renamed_consts:  # keyword-only names are constants of the call
-            new = list(consts)
-            for index, where in renamed_consts:
-                if where is not None:  # a position (a name) or a slice (a call's keywords)
-                    new[index] = names[where]
-                else:  # anything else holding names (never seen from CPython)
-                    new[index] = _rename(new[index], dict(zip(placeholders, names)))
-            found = template.replace(co_varnames=names + tail, co_consts=tuple(new))
-        else:
+            renaming = self._by_shape[shape] = self._renaming(shape)
+        template, tail, consts_of = renaming
+        if consts_of is None:
             found = template.replace(co_varnames=names + tail)
+        else:  # keyword-only names are constants of the call
+            found = template.replace(co_varnames=names + tail, co_consts=consts_of(names))
         if len(self._by_names) >= _CODE_CACHE_SIZE:
             # Full of one-off parameter lists: start afresh, so that the lists that
             # repeat (``self, session``...) are cached again at their next use.
@@ -208,9 +201,11 @@ class Template:
         self._by_names[key] = found
         return found
 
-    def _renaming(self, count: int, posonly: int, kwonly: int, flags: int) -> _Renaming:
-        # What renaming needs for one shape: the code, its placeholders and other locals,
-        # its constants, and where the parameter names go among them.
+    def _renaming(self, shape: _Shape) -> _Renaming:
+        # What renaming needs for one shape: the code, its locals after the parameters,
+        # and a function making its constants from the parameter names (None: no
+        # constant holds one).
+        count, posonly, kwonly, flags = shape
         code, placeholders, renamed, _ = self._compiled(
             (posonly, count - posonly, kwonly),
             varargs=bool(flags & _VARARGS),
@@ -218,7 +213,26 @@ class Template:
             coroutine=bool(flags & _ITERABLE_COROUTINE),
         )
         tail = code.co_varnames[len(placeholders) :]
-        return code, placeholders, tail, code.co_consts, renamed
+        if not renamed:
+            return code, tail, None
+        # One tuple display: the constants as they are, and those holding parameter
+        # names taken from ``names`` by position or slice.
+        namespace: dict[str, Any] = {
+            "_rename": _rename,
+            "_placeholders": placeholders,
+            "_consts": code.co_consts,
+        }
+        items = [f"_consts[{i}]" for i in range(len(code.co_consts))]
+        for index, source in renamed:
+            if isinstance(source, slice):
+                items[index] = f"names[{source.start}:{source.stop}]"
+            elif source is not None:
+                items[index] = f"names[{source}]"
+            else:  # anything else holding names (never seen from CPython)
+                items[index] = f"_rename(_consts[{index}], dict(zip(_placeholders, names)))"
+        source_text = f"def consts_of(names):\n    return ({', '.join(items)},)\n"
+        exec(compile(source_text, "<autocapture constants>", "exec"), namespace)  # noqa: S102
+        return code, tail, namespace["consts_of"]
 
     def own_names(self) -> frozenset[str]:
         """Return the names the template uses itself, which no parameter may take."""
