@@ -79,7 +79,7 @@ class Plan:
 
     def _prepare(self) -> None:
         # Options, names, argument plan and inference, once, at the first failure.
-        from autocapture._infer import infer  # the error machinery loads at the first failure
+        from autocapture._infer import infer  # inference loads at the first failure
 
         options = self.options
         self.explicit_context_type = options["context_type"]
@@ -161,7 +161,7 @@ class Plan:
         """
         if self.generation < 0:
             self._prepare()
-        from autocapture._capture import emit_error  # loaded by _prepare at the first failure
+        from autocapture._capture import emit_error  # the capture core: first failure, not import
         from autocapture._infer import context_fields
         from autocapture._scrub import EventSecrets
         from autocapture._stack import caller_frames
