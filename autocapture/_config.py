@@ -48,6 +48,7 @@ IgnoreOption = Union[
 IgnorePredicate = Optional[Callable[[BaseException], bool]]
 
 _DEFAULT: Any = object()  # a field left at its default, resolved at first read
+_set = object.__setattr__  # how a frozen Config sets its own fields
 
 
 class Config:
@@ -88,6 +89,10 @@ class Config:
     """A predicate ``exc -> bool``: True means the error is not captured."""
     generation: int
     """Bumped by every ``configure()``; decorated functions re-infer when it changed."""
+    _rules: Rules
+    _scrub: ScrubOptions
+    _rate_limit: RateLimit | None
+    _scrubber: Scrubber | None
 
     def __init__(
         self,
@@ -104,17 +109,25 @@ class Config:
         generation: int = 0,
     ) -> None:
         """Hold the given fields; the others keep their defaults."""
-        self.enabled = enabled
-        self.sink = sink
-        self._rules = rules
-        self._scrub = scrub
-        self.send_pii = send_pii
-        self._rate_limit = rate_limit
-        self.delivery = delivery
-        self.ignore_types = ignore_types
-        self.ignore_predicate = ignore_predicate
-        self.generation = generation
-        self._scrubber: Scrubber | None = None
+        _set(self, "enabled", enabled)
+        _set(self, "sink", sink)
+        _set(self, "_rules", rules)
+        _set(self, "_scrub", scrub)
+        _set(self, "send_pii", send_pii)
+        _set(self, "_rate_limit", rate_limit)
+        _set(self, "delivery", delivery)
+        _set(self, "ignore_types", ignore_types)
+        _set(self, "ignore_predicate", ignore_predicate)
+        _set(self, "generation", generation)
+        _set(self, "_scrubber", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse: a configuration is replaced whole, by ``configure()``.
+
+        Raises:
+            AttributeError: Always.
+        """
+        raise AttributeError(f"the configuration is frozen: use configure({name}=...)")
 
     def replace(self, **changes: Any) -> Config:
         """Return a new ``Config`` with ``changes``; ``self`` is not changed."""
@@ -148,7 +161,7 @@ class Config:
         if self._scrub is _DEFAULT:
             from autocapture._scrub import ScrubOptions
 
-            self._scrub = ScrubOptions()
+            _set(self, "_scrub", ScrubOptions())
         return self._scrub
 
     @property
@@ -171,7 +184,8 @@ class Config:
         if scrubber is None:
             from autocapture._scrub import Scrubber
 
-            scrubber = self._scrubber = Scrubber(self.scrub, send_pii=self.send_pii)
+            scrubber = Scrubber(self.scrub, send_pii=self.send_pii)
+            _set(self, "_scrubber", scrubber)
         return scrubber
 
 

@@ -13,6 +13,7 @@ from autocapture import (
     configure,
     use_sink,
 )
+from autocapture._config import get_config
 from autocapture.sinks import MemorySink
 
 
@@ -198,3 +199,11 @@ def test_disabled_capture_returns_none() -> None:
     configure(enabled=False, sink=sink)
     assert capture_error(ValueError("x")) is None
     assert len(sink) == 0
+
+
+def test_configuration_in_force_cannot_be_changed_in_place() -> None:
+    """A Config is replaced whole by configure(); setting a field says so and changes nothing."""
+    config = get_config()
+    with pytest.raises(AttributeError, match=r"configure\(enabled=\.\.\.\)"):
+        config.enabled = False
+    assert get_config().enabled is True
