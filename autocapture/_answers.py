@@ -19,6 +19,7 @@ __all__ = [
     "HTTP_ANSWER_CLASSES",
     "is_control_flow",
     "is_http_answer",
+    "may_be_answer",
 ]
 
 HTTP_ANSWER_CLASSES: tuple[tuple[str, str], ...] = (
@@ -101,3 +102,19 @@ def is_control_flow(exc: BaseException) -> bool:
         True for a subclass of one of ``CONTROL_FLOW_CLASSES``.
     """
     return _in_lineage(type(exc), _CONTROL_FLOW)
+
+
+def may_be_answer(cls: type) -> bool:
+    """Tell whether an exception of type ``cls`` may be an HTTP answer or control flow.
+
+    The lineage alone, which is all a type can tell: False means neither
+    ``is_http_answer`` nor ``is_control_flow`` can be true of its instances, so a caller
+    may remember the answer per type.
+
+    Args:
+        cls: An exception type.
+
+    Returns:
+        True for a subclass of one of ``HTTP_ANSWER_CLASSES`` or ``CONTROL_FLOW_CLASSES``.
+    """
+    return _in_lineage(cls, _HTTP_ANSWERS) or _in_lineage(cls, _CONTROL_FLOW)

@@ -38,7 +38,7 @@ from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured, sentry_event_id, unmark_captured
 from autocapture._ratelimit import fingerprint, limiter_for
 from autocapture._scrub import REDACTED, EventSecrets, Scrubber, tracking_secrets
-from autocapture._sinks import MultiSink, SentrySink, default_sink
+from autocapture._sinks import MemorySink, MultiSink, SentrySink, default_sink
 
 if TYPE_CHECKING:
     from autocapture._stack import StackFrame
@@ -242,6 +242,11 @@ def _deliver(
         target = configured
     if target is None and not taps:
         target = default_sink()
+    if type(target) is MemorySink and not taps:
+        # It only appends the event: no code runs that could fail into a capture or
+        # derive text from the live exception, so there is nothing to guard or track.
+        emit_guarded(target, event)
+        return
     sends = _sends_to_sentry(target)
     delivery = _sentry.Delivery(event.exception, sends, sentry_first)
     token = _sentry.delivering.set(delivery)

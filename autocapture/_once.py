@@ -29,12 +29,16 @@ _MAX_CHAIN = 64
 _MAX_GROUP_DEPTH = 8
 
 
+_BUILTIN_GROUPS: tuple[type[BaseException], ...] = (
+    (builtins.BaseExceptionGroup,) if hasattr(builtins, "BaseExceptionGroup") else ()
+)
+
+
 def _group_types() -> tuple[type[BaseException], ...]:
     # Built in from Python 3.11; before, anyio and others use the ``exceptiongroup``
     # backport (looked up, never imported: if nothing imported it, no group exists).
-    builtin = getattr(builtins, "BaseExceptionGroup", None)
-    if builtin is not None:
-        return (builtin,)
+    if _BUILTIN_GROUPS:
+        return _BUILTIN_GROUPS
     backport = getattr(sys.modules.get("exceptiongroup"), "BaseExceptionGroup", None)
     return (backport,) if isinstance(backport, type) else ()
 

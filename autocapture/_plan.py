@@ -13,12 +13,13 @@ import functools
 import inspect
 from typing import TYPE_CHECKING, Any, Callable
 
-from autocapture._answers import is_control_flow, is_http_answer
+from autocapture._answers import is_control_flow, is_http_answer, may_be_answer
 from autocapture._config import get_config, is_ignored
 from autocapture._log import report_failure
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
+    from autocapture._scrub import Scrubber
     from autocapture._stack import StackFrame
 
 __all__ = ["Plan"]
@@ -26,6 +27,9 @@ __all__ = ["Plan"]
 # Never reported: control flow, not failures.
 _NEVER = (StopIteration, StopAsyncIteration)
 _SELF_NAMES = frozenset(("self", "cls", "mcs", "metacls"))
+# Per plan, the exception types known to be neither excluded by type nor an answer: a
+# few, bounded all the same.
+_MEMO_SIZE = 64
 
 
 class Plan:
@@ -48,6 +52,7 @@ class Plan:
         "module",
         "options",
         "positional",
+        "plain_types",
         "qualname",
         "signature",
         "sink",
@@ -101,6 +106,7 @@ class Plan:
             or type(named).__qualname__
         )
         self.function = f"{self.module}.{self.qualname}"
+        self.plain_types: dict[type, bool] = {}
         self.signature = self._plan_arguments(self.target)
         try:
             self._infer()
@@ -169,10 +175,14 @@ class Plan:
         config = get_config()
         try:
             if (
-                isinstance(exc, (*_NEVER, *self.ignore_types))
-                or is_http_answer(exc)
-                or is_control_flow(exc)
-                or (self.ignore_predicate is not None and self.ignore_predicate(exc))
+                not self._plain(type(exc))
+                and (
+                    isinstance(exc, (*_NEVER, *self.ignore_types))
+                    or is_http_answer(exc)
+                    or is_control_flow(exc)
+                )
+            ) or (
+                (self.ignore_predicate is not None and self.ignore_predicate(exc))
                 or is_ignored(exc, config)
             ):
                 return False
@@ -195,9 +205,7 @@ class Plan:
             try:
                 config = get_config()
                 # Scrubbed once here; the context fields are then picked from safe values.
-                arguments = config.scrubber.scrub_mapping(
-                    self._arguments(args, kwargs), secrets=secrets
-                )
+                arguments = self._scrubbed(config.scrubber, self._arguments(args, kwargs), secrets)
                 context = context_fields(
                     inference.context_type,
                     arguments,
@@ -235,6 +243,37 @@ class Plan:
             ignore_checked=True,
         )
         return True
+
+    def _plain(self, cls: type) -> bool:
+        # By type alone: not iteration, not one of the ignored types, not an answer.
+        plain = self.plain_types.get(cls)
+        if plain is None:
+            plain = not issubclass(cls, (*_NEVER, *self.ignore_types)) and not may_be_answer(cls)
+            if len(self.plain_types) < _MEMO_SIZE:
+                self.plain_types[cls] = plain
+        return plain
+
+    @staticmethod
+    def _scrubbed(
+        scrubber: Scrubber, raw: dict[str, Any], secrets: EventSecrets
+    ) -> dict[str, Any]:
+        # One walk, in the call's order; a secret it finds (under a secret name, or by its
+        # shape) is known from then on, so an argument copied before may still hold it:
+        # those are scrubbed again with what is now known. Checking costs a repr of the
+        # copies (plain data), scrubbing everything twice would cost a walk.
+        from autocapture._scrub import REDACTED
+
+        arguments = scrubber.scrub_mapping(raw, secrets=secrets)
+        if not secrets:
+            return arguments
+        for name, value in arguments.items():
+            kind = type(value)
+            if kind is str:
+                if value != REDACTED and secrets.contains(value):
+                    arguments[name] = scrubber.scrub_text(value, secrets=secrets)
+            elif (kind is dict or kind is list) and secrets.contains(repr(value)):
+                arguments[name] = scrubber.scrub(value, secrets=secrets)
+        return arguments
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.capture_args is False:

@@ -56,6 +56,26 @@ def test_an_argument_echoed_in_the_message_is_redacted() -> None:
     assert KEY not in repr(event)
 
 
+def test_a_secret_argument_is_redacted_in_the_arguments_before_it() -> None:
+    # The secret-named argument comes last; an earlier argument that echoes it is still
+    # redacted (secret names are collected before any argument is copied).
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink)
+    def login(note: str, extra: dict[str, str], api_key: str) -> None:
+        raise ValueError("rejected")
+
+    with pytest.raises(ValueError):
+        login(f"signed in with {KEY}", {"header": KEY}, KEY)
+    [event] = sink.events
+    assert event.arguments == {
+        "note": f"signed in with {REDACTED}",
+        "extra": {"header": REDACTED},
+        "api_key": REDACTED,
+    }
+    assert list(event.arguments) == ["note", "extra", "api_key"]
+
+
 def test_an_argument_echoed_url_encoded_is_redacted() -> None:
     secret = "p@ss w/rd" + KEY
     sink = MemorySink()
