@@ -33,9 +33,11 @@ from typing import TYPE_CHECKING, Any
 import sentry_sdk
 from sentry_sdk.scope import use_isolation_scope, use_scope
 
+from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry
 from autocapture._sinks import MemorySink, MultiSink
+from autocapture._stand_in import STAND_IN_MARK, stand_in_exc_info
 
 if TYPE_CHECKING:
     from autocapture._event import CapturedError
@@ -76,8 +78,32 @@ def deliver(target: Sink, event: CapturedError, *, mode: str, to_sentry: bool) -
     if not later:
         return
     scopes = _sentry_scopes() if to_sentry else None
-    if _queue.put((contextvars.copy_context(), later, event, scopes)) and scopes is not None:
+    queued = _snapshot(event)
+    if _queue.put((contextvars.copy_context(), later, queued, scopes)) and scopes is not None:
         mark_sent_to_sentry(event.exception, event.event_id)
+
+
+def _snapshot(event: CapturedError) -> CapturedError:
+    """The event as the worker must see it: what it derives from the exception, copied now.
+
+    By the time the worker emits, the failing frames are dead, their locals may have been
+    cleared (``traceback.clear_frames``) or the objects they hold changed, and the
+    exception may have lost its traceback. So the queued event's ``exception`` is a
+    stand-in (``_stand_in``): named like the original, with its scrubbed message, notes
+    and chain, and frames whose locals are scrubbed copies taken here, on the caller.
+    """
+    exc = event.exception
+    try:
+        stand_in = stand_in_exc_info(exc, get_config().scrubber)[1]
+    except Exception as err:  # the worker reads the live exception, as on the caller
+        report_failure("copying an error's frames for background delivery", err)
+        return event
+    # It is this event's own exception, not a log record's look-alike (see _sentry._once).
+    stand_in.__dict__.pop(STAND_IN_MARK, None)
+    queued: CapturedError = object.__new__(type(event))
+    queued.__dict__.update(event.__dict__)
+    queued.__dict__["exception"] = stand_in
+    return queued
 
 
 def emit_guarded(sink: Sink, event: CapturedError) -> None:

@@ -1,0 +1,105 @@
+"""Background delivery sends what was true at the capture (API §6 "Storms").
+
+The worker emits later, from another thread: by then the failing frames are dead, their
+locals may be cleared (``traceback.clear_frames``), the exception may have lost its
+traceback (``exc.with_traceback(None)``), and the objects its locals and arguments held
+may have changed. The event is a snapshot taken on the caller, frames included.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import pytest
+
+import autocapture
+from autocapture import auto_capture_errors, configure
+from autocapture.sinks import MultiSink, SentrySink
+from tests.conftest import RecordingTransport
+from tests.test_delivery import BlockingSink
+
+
+class TracebackSink:
+    """Reads the exception's frames and locals when the worker hands it the event."""
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[str, dict[str, Any]]] = []
+
+    def emit(self, event: autocapture.CapturedError) -> None:
+        tb = event.exception.__traceback__
+        while tb is not None:
+            frame = tb.tb_frame
+            self.frames.append((frame.f_code.co_name, dict(frame.f_locals)))
+            tb = tb.tb_next
+
+
+def _fail_then_change_everything(sink: autocapture.Sink) -> BaseException:
+    @auto_capture_errors(sink=sink)
+    def call_model(messages: list[str]) -> None:
+        attempt = {"step": "sending"}
+        raise RuntimeError(f"provider down at {attempt['step']}")
+
+    messages = ["first question"]
+    with pytest.raises(RuntimeError) as info:
+        call_model(messages)
+    caught = info.value
+    messages.append("asked after the failure")
+    tb = caught.__traceback__
+    while tb is not None:  # the failing frame's local object changes after the capture
+        local = tb.tb_frame.f_locals.get("attempt")
+        if isinstance(local, dict):
+            local["step"] = "changed later"
+        tb = tb.tb_next
+    traceback.clear_frames(caught.__traceback__)
+    caught.with_traceback(None)
+    return caught
+
+
+def test_a_background_sentry_event_has_the_frames_as_they_were(
+    sentry_transport: RecordingTransport,
+) -> None:
+    configure(delivery="background")
+    blocker = BlockingSink()
+    _fail_then_change_everything(MultiSink(blocker, SentrySink()))
+    blocker.release.set()
+    assert autocapture.flush(10)
+    [event] = sentry_transport.events
+    [value] = event["exception"]["values"]
+    assert value["value"] == "provider down at sending"
+    frames = value["stacktrace"]["frames"]
+    [failing] = [f for f in frames if f["function"] == "call_model"]
+    assert failing["vars"] == {"messages": ["first question"], "attempt": {"step": "sending"}}
+    assert failing["lineno"] > 0
+    assert failing["context_line"].strip() == (
+        """raise RuntimeError(f"provider down at {attempt['step']}")"""
+    )
+    assert event["extra"]["arguments"] == {"messages": ["first question"]}
+
+
+def test_a_background_sink_reads_the_traceback_of_the_capture() -> None:
+    configure(delivery="background")
+    blocker, reader = BlockingSink(), TracebackSink()
+    caught = _fail_then_change_everything(MultiSink(blocker, reader))
+    assert caught.__traceback__ is None
+    blocker.release.set()
+    assert autocapture.flush(10)
+    [local_vars] = [v for name, v in reader.frames if name == "call_model"]
+    assert local_vars == {"messages": ["first question"], "attempt": {"step": "sending"}}
+
+
+def test_on_the_caller_the_sink_gets_the_exception_itself() -> None:
+    configure(delivery="sync")
+    seen: list[BaseException] = []
+
+    class Keep:
+        def emit(self, event: autocapture.CapturedError) -> None:
+            seen.append(event.exception)
+
+    @auto_capture_errors(sink=Keep())
+    def call_model() -> None:
+        raise RuntimeError("down")
+
+    with pytest.raises(RuntimeError) as info:
+        call_model()
+    assert seen == [info.value]
