@@ -19,6 +19,7 @@ The source lines a formatter prints it reads from the files itself, unscrubbed.
 
 from __future__ import annotations
 
+import builtins
 import weakref
 from collections.abc import Iterator
 from types import CodeType, FrameType, TracebackType
@@ -38,6 +39,10 @@ _MAX_CHAIN = 16
 _MAX_FRAMES = 200
 _CODE_CACHE_SIZE = 4096
 _codes: dict[tuple[str, str, int], CodeType] = {}
+
+# Exception groups (Python 3.11+): a group's stand-in is a group of its members' stand-ins.
+_BASE_GROUP: Optional[type[BaseException]] = getattr(builtins, "BaseExceptionGroup", None)
+_GROUP: type[Exception] = getattr(builtins, "ExceptionGroup", Exception)
 
 _ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
 
@@ -69,19 +74,29 @@ def _stand_in(
     if known is not None:  # shared by a cause and a context, or a cycle
         return known
     cls = type(exc)
+    members = _members(exc)
     stand_in_class = _STAND_INS.get(cls)
     if stand_in_class is None:
         stand_in_class = type(
             cls.__name__,
-            (Exception,),
+            (Exception,) if members is None else (_GROUP,),
             {"__module__": cls.__module__, "__qualname__": cls.__qualname__, "__doc__": None},
         )
         _STAND_INS[cls] = stand_in_class
     try:
-        message = str(exc)
+        message = str(exc) if members is None else str(exc.message)  # type: ignore[attr-defined]
     except Exception:
         message = f"<unprintable {cls.__name__}>"
-    stand_in = stand_in_class(scrubber.scrub_text(message))
+    if members is None:
+        stand_in = stand_in_class(scrubber.scrub_text(message))
+    else:  # a group's members are stand-ins too (Sentry shows each of them)
+        made[id(exc)] = Exception()  # what a member linking back to its group links to
+        stand_ins = [
+            _stand_in(m, scrubber, made)
+            for i, m in enumerate(members)
+            if i == 0 or len(made) < _MAX_CHAIN  # nested groups: bounded like a chain
+        ]
+        stand_in = stand_in_class(scrubber.scrub_text(message), stand_ins)
     stand_in.__traceback__ = clean_traceback(exc.__traceback__, scrubber, callers)
     made[id(exc)] = stand_in
     # The reported-once marks travel along: a handler that reports records (Sentry's
@@ -102,6 +117,16 @@ def _stand_in(
             stand_in.__context__ = _stand_in(exc.__context__, scrubber, made)
     stand_in.__suppress_context__ = exc.__suppress_context__
     return stand_in
+
+
+def _members(exc: BaseException) -> tuple[BaseException, ...] | None:
+    # The members of an exception group (built in from Python 3.11), None for another.
+    if _BASE_GROUP is None or not isinstance(exc, _BASE_GROUP):
+        return None
+    members = getattr(exc, "exceptions", None)
+    if not isinstance(members, tuple) or not members:
+        return None
+    return tuple(m for m in members if isinstance(m, BaseException)) or None
 
 
 def clean_traceback(

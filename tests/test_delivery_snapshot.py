@@ -8,6 +8,7 @@ may have changed. The event is a snapshot taken on the caller, frames included.
 
 from __future__ import annotations
 
+import builtins
 import traceback
 from typing import Any
 
@@ -18,6 +19,8 @@ from autocapture import auto_capture_errors, configure
 from autocapture.sinks import MultiSink, SentrySink
 from tests.conftest import RecordingTransport
 from tests.test_delivery import BlockingSink
+
+ExceptionGroup = builtins.ExceptionGroup  # Python 3.11+, as the suite runs it
 
 
 class TracebackSink:
@@ -103,3 +106,49 @@ def test_on_the_caller_the_sink_gets_the_exception_itself() -> None:
     with pytest.raises(RuntimeError) as info:
         call_model()
     assert seen == [info.value]
+
+
+def _group_values(transport: RecordingTransport, delivery: str) -> list[tuple[str, str]]:
+    configure(delivery=delivery)
+    blocker = BlockingSink()
+
+    @auto_capture_errors(sink=MultiSink(blocker, SentrySink()))
+    def call_models() -> None:
+        errors: list[Exception] = []
+        for provider in ("openai", "anthropic"):
+            try:
+                try:
+                    raise TimeoutError(f"{provider} timed out")
+                except TimeoutError as timeout:
+                    raise ConnectionError(f"{provider} unreachable") from timeout
+            except ConnectionError as err:
+                errors.append(err)
+        raise ExceptionGroup("every provider failed", errors)
+
+    blocker.release.set()  # sync: the worker would otherwise wait on the caller
+    with pytest.raises(ExceptionGroup) as info:
+        call_models()
+    for error in (info.value, *info.value.exceptions):
+        traceback.clear_frames(error.__traceback__)
+    assert autocapture.flush(10)
+    [event] = transport.events
+    transport.envelopes.clear()
+    return [
+        (v["type"], v["value"], len(v.get("stacktrace", {}).get("frames", [])))
+        for v in event["exception"]["values"]
+    ]
+
+
+def test_a_background_sentry_event_keeps_the_cause_chain_and_group_members(
+    sentry_transport: RecordingTransport,
+) -> None:
+    on_the_caller = _group_values(sentry_transport, "sync")
+    assert [v[:2] for v in on_the_caller] == [
+        ("TimeoutError", "anthropic timed out"),
+        ("ConnectionError", "anthropic unreachable"),
+        ("TimeoutError", "openai timed out"),
+        ("ConnectionError", "openai unreachable"),
+        ("ExceptionGroup", "every provider failed (2 sub-exceptions)"),
+    ]
+    in_the_background = _group_values(sentry_transport, "background")
+    assert in_the_background == on_the_caller
