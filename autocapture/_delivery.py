@@ -5,10 +5,11 @@ alone costs milliseconds of serialising; on an asyncio event loop's thread that 
 taken from every other request. So the configured delivery decides:
 
 * ``"sync"``: the sink emits on the caller, before the error propagates on;
-* ``"background"``: the event (built and scrubbed on the caller, so it is a snapshot) goes
-  into a bounded queue that one daemon worker thread drains; when the queue is full the
-  event is dropped and counted. The queue is drained at interpreter exit and by
-  ``autocapture.flush(timeout)``;
+* ``"background"``: the event (built and scrubbed on the caller, its exception's frames
+  copied there too: a snapshot) goes into a bounded queue (``_queue``) that one daemon
+  worker thread drains; when the queue is full the event is dropped and counted. The
+  queue is drained at interpreter exit, by ``autocapture.flush(timeout)``, and by
+  ``SentrySink.flush`` and ``MultiSink.flush`` before they flush their own sinks;
 * ``"auto"`` (the default): background on the thread of a running asyncio event loop,
   sync elsewhere (a blocked thread blocks only its own request, and a worker process that
   ends with ``os._exit`` or a kill, such as a Celery prefork child, has nothing pending).
@@ -22,12 +23,8 @@ A ``MemorySink`` never blocks: it always receives events on the caller.
 
 from __future__ import annotations
 
-import atexit
-import collections
 import contextvars
-import os
 import sys
-import threading
 from typing import TYPE_CHECKING, Any
 
 import sentry_sdk
@@ -36,6 +33,7 @@ from sentry_sdk.scope import use_isolation_scope, use_scope
 from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry
+from autocapture._queue import QUEUE_SIZE, DeliveryQueueFullError, dropped, flush, put, reset
 from autocapture._sinks import MemorySink, MultiSink
 from autocapture._stand_in import STAND_IN_MARK, stand_in_exc_info
 
@@ -44,14 +42,6 @@ if TYPE_CHECKING:
     from autocapture._sinks import Sink
 
 __all__ = ["QUEUE_SIZE", "DeliveryQueueFullError", "deliver", "dropped", "flush"]
-
-QUEUE_SIZE = 1000
-"""Events waiting for the worker at most; each holds its exception and traceback."""
-_EXIT_TIMEOUT = 2.0  # seconds given to the queue at exit, like sentry-sdk's shutdown_timeout
-
-
-class DeliveryQueueFullError(Exception):
-    """The background queue was full: an event was dropped (reported, never raised)."""
 
 
 def deliver(target: Sink, event: CapturedError, *, mode: str, to_sentry: bool) -> None:
@@ -79,7 +69,7 @@ def deliver(target: Sink, event: CapturedError, *, mode: str, to_sentry: bool) -
         return
     scopes = _sentry_scopes() if to_sentry else None
     queued = _snapshot(event)
-    if _queue.put((contextvars.copy_context(), later, queued, scopes)) and scopes is not None:
+    if put(contextvars.copy_context(), _emit_later, later, queued, scopes) and scopes is not None:
         mark_sent_to_sentry(event.exception, event.event_id)
 
 
@@ -116,35 +106,6 @@ def emit_guarded(sink: Sink, event: CapturedError) -> None:
         report_failure(f"sink {type(sink).__name__}.emit", err)
 
 
-def flush(timeout: float | None = None) -> bool:
-    """Wait until every event queued for background delivery was handed to its sink.
-
-    Args:
-        timeout: Seconds to wait at most; ``None`` waits as long as it takes.
-
-    Returns:
-        True when the queue is empty, False when the timeout passed first.
-
-    Raises:
-        TypeError: ``timeout`` is not a number.
-        ValueError: ``timeout`` is negative.
-    """
-    if timeout is not None:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            raise TypeError(
-                f"flush(timeout=...) takes seconds or None, got {type(timeout).__name__} "
-                f"{timeout!r}"
-            )
-        if timeout < 0:
-            raise ValueError(f"flush(timeout=...) must not be negative, got {timeout!r}")
-    return _queue.wait(timeout)
-
-
-def dropped() -> int:
-    """Return how many events were dropped because the background queue was full."""
-    return _queue.dropped
-
-
 def _on_event_loop() -> bool:
     asyncio = sys.modules.get("asyncio")  # never imported: no loop can be running
     return asyncio is not None and asyncio._get_running_loop() is not None  # noqa: SLF001 - the cheap, non-raising probe
@@ -171,114 +132,6 @@ def _emit_later(sinks: tuple[Sink, ...], event: CapturedError, scopes: Any) -> N
             emit_guarded(sink, event)
 
 
-class _Queue:
-    """A bounded queue with one daemon worker, started at the first event."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.dropped = 0
-        self._items: collections.deque[tuple[Any, ...]] = collections.deque()
-        self._lock = threading.Lock()
-        self._ready = threading.Condition(self._lock)
-        self._idle = threading.Condition(self._lock)
-        self._unfinished = 0
-        self._worker: threading.Thread | None = None
-
-    def put(self, item: tuple[Any, ...]) -> bool:
-        with self._lock:
-            if self._unfinished >= self.size:
-                self.dropped += 1
-                full = True
-            else:
-                full = False
-                self._items.append(item)
-                self._unfinished += 1
-                self._ready.notify()
-            start = self._worker is None and not full
-            if start:
-                self._worker = threading.Thread(
-                    target=self._run, name="autocapture-delivery", daemon=True
-                )
-        if full:
-            report_failure(
-                "background delivery",
-                DeliveryQueueFullError(f"{self.size} events are waiting; this one was dropped"),
-            )
-            return False
-        if start and self._worker is not None:
-            _register_exit_flush()
-            self._worker.start()
-        return True
-
-    def _run(self) -> None:
-        while True:
-            with self._lock:
-                while not self._items:
-                    self._ready.wait()
-                context, sinks, event, scopes = self._items.popleft()
-            try:
-                context.run(_emit_later, sinks, event, scopes)
-            except Exception as err:  # a scope that would not enter: nothing else can fail
-                report_failure("background delivery", err)
-            finally:
-                # Drop the references now: the event holds the exception and its frames.
-                context = sinks = event = scopes = None
-                with self._lock:
-                    self._unfinished -= 1
-                    if not self._unfinished:
-                        self._idle.notify_all()
-
-    def wait(self, timeout: float | None) -> bool:
-        if threading.current_thread() is self._worker:
-            return not self._unfinished  # a sink flushing from the worker cannot wait for itself
-        with self._lock:
-            return self._idle.wait_for(lambda: not self._unfinished, timeout)
-
-
-_queue = _Queue(QUEUE_SIZE)
-_exit_registered = False
-
-
-def _register_exit_flush() -> None:
-    global _exit_registered  # noqa: PLW0603 - one registration per process
-    if _exit_registered:
-        return
-    _exit_registered = True
-    # threading's exit hooks run before atexit's, so the queue is drained into the sinks
-    # while sentry-sdk (whose own atexit hook flushes its transport) is still running.
-    register = getattr(threading, "_register_atexit", None)
-    try:
-        if register is not None:
-            register(_flush_at_exit)
-            return
-    except RuntimeError:  # already shutting down
-        pass
-    atexit.register(_flush_at_exit)
-
-
-def _flush_at_exit() -> None:
-    try:
-        if not _queue.wait(_EXIT_TIMEOUT):
-            report_failure(
-                "background delivery at exit",
-                DeliveryQueueFullError(f"events still queued after {_EXIT_TIMEOUT} s"),
-            )
-    except Exception as err:
-        report_failure("background delivery at exit", err)
-
-
-def _after_fork() -> None:
-    # The worker thread does not exist in a child process, and the queued events are the
-    # parent's to deliver.
-    global _queue  # noqa: PLW0603
-    _queue = _Queue(QUEUE_SIZE)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork)
-
-
 def _reset() -> None:
     """Forget the dropped count (for tests); the queue must be drained first."""
-    _queue.wait(_EXIT_TIMEOUT)
-    _queue.dropped = 0
+    reset()

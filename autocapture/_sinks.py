@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
 from autocapture._config import check_sink, get_config
 from autocapture._event import Sink
 from autocapture._log import report_failure
+from autocapture._queue import flush as drain_queue
 from autocapture._stack import format_stack
 from autocapture._stand_in import stand_in_exc_info
 
@@ -174,7 +176,8 @@ class MultiSink:
                 report_failure(f"sink {type(sink).__name__}.emit", exc)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Flush every sink that can be flushed."""
+        """Flush every sink that can be flushed, once background delivery has reached them."""
+        drain_queue(timeout)
         for sink in self.sinks:
             flush = getattr(sink, "flush", None)
             if callable(flush):
@@ -220,9 +223,17 @@ class SentrySink:
         _sentry.send(event)
 
     def flush(self, timeout: float | None = None) -> None:
-        """Wait until Sentry's transport has sent what is queued."""
+        """Wait until what is queued is sent: autocapture's background queue, then Sentry's.
+
+        ``sentry_sdk.flush()`` alone waits only for Sentry's transport: an event still
+        in autocapture's queue (background delivery) is not in Sentry's yet.
+        """
         import sentry_sdk
 
+        start = time.monotonic()
+        drain_queue(timeout)
+        if timeout is not None:
+            timeout = max(0.0, timeout - (time.monotonic() - start))
         sentry_sdk.flush(timeout=timeout)
 
     def __repr__(self) -> str:

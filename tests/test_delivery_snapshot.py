@@ -9,7 +9,12 @@ may have changed. The event is a snapshot taken on the caller, frames included.
 from __future__ import annotations
 
 import builtins
+import subprocess
+import sys
+import textwrap
+import threading
 import traceback
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +157,74 @@ def test_a_background_sentry_event_keeps_the_cause_chain_and_group_members(
     ]
     in_the_background = _group_values(sentry_transport, "background")
     assert in_the_background == on_the_caller
+
+
+def _queued_behind(blocker: BlockingSink, sink: autocapture.Sink) -> None:
+    configure(delivery="background")
+
+    @auto_capture_errors(sink=MultiSink(blocker, sink), reraise=False)
+    def call_model() -> None:
+        raise RuntimeError("provider down")
+
+    call_model()
+    threading.Timer(0.3, blocker.release.set).start()  # the worker is still busy
+
+
+def test_sentry_sink_flush_first_waits_for_the_background_queue(
+    sentry_transport: RecordingTransport,
+) -> None:
+    """SentrySink.flush() after a failure: the queued event reaches Sentry's transport."""
+    _queued_behind(BlockingSink(), SentrySink())
+    SentrySink().flush(10)
+    assert len(sentry_transport.envelopes) == 1
+
+
+def test_multi_sink_flush_first_waits_for_the_background_queue() -> None:
+    """MultiSink.flush() drains the queue before its sinks flush."""
+    reached: list[str] = []
+
+    class Recorder:
+        def emit(self, event: autocapture.CapturedError) -> None:
+            reached.append(event.message)
+
+        def flush(self, timeout: float | None = None) -> None:
+            reached.append("flushed")
+
+    sink = MultiSink(Recorder())
+    _queued_behind(BlockingSink(), sink)
+    sink.flush(10)
+    assert reached == ["provider down", "flushed"]
+
+
+def test_the_queue_is_drained_before_sentry_closes_at_exit(tmp_path: Path) -> None:
+    """A process ending right after a queued Sentry capture: the event is sent."""
+    out = tmp_path / "envelopes.txt"
+    script = textwrap.dedent(
+        f"""
+        import time
+        import sentry_sdk
+        from sentry_sdk.transport import Transport
+        import autocapture
+        from autocapture.sinks import MultiSink, SentrySink
+
+        class FileTransport(Transport):
+            def capture_envelope(self, envelope):
+                with open({str(out)!r}, "a") as f:
+                    f.write(envelope.get_event()["exception"]["values"][-1]["value"] + "\\n")
+
+        class Slow:
+            def emit(self, event):
+                time.sleep(0.3)
+
+        sentry_sdk.init(dsn="https://public@example.invalid/1", transport=FileTransport())
+        autocapture.configure(delivery="background", sink=MultiSink(Slow(), SentrySink()))
+
+        @autocapture.auto_capture_errors(reraise=False)
+        def call_model():
+            raise RuntimeError("down at exit")
+
+        call_model()
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert out.read_text() == "down at exit\n"

@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_log",),  # the library's own voice, scrubbed with the configured scrubber
     ("_sentry_skip",),  # keeps Sentry's integrations from building events to be dropped
     ("_sentry",),  # a package: Sentry's event, exit scrubber, once-only processor
+    ("_queue",),  # the background queue and its worker
     ("_sinks", "_otel"),  # where events go
     ("_delivery",),  # on the caller or from a worker thread
     ("_capture",),  # the capture core: claim, build, deliver
