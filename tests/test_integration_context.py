@@ -8,8 +8,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from autocapture import bind_context
+from autocapture import CapturedError, bind_context, configure
 from autocapture.asgi import instrument
+from autocapture.sinks import MultiSink, SentrySink
 from tests.conftest import RecordingTransport
 
 logger = logging.getLogger("tests.integration_context")
@@ -74,3 +75,60 @@ def test_a_message_event_inside_bind_context_carries_the_context(
         getattr(logger, level)("quota nearly exhausted")
     events = sentry_transport.events
     assert [e["user"]["id"] for e in events] == (["u-8"] if level == "error" else [])
+
+
+class _Recorder:
+    """A sink that records, when the worker hands it the event, what a sink would read."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, list[str], dict[str, object]]] = []
+
+    def emit(self, event: CapturedError) -> None:
+        chain, exc = [], event.exception
+        while exc is not None:
+            chain.append(f"{type(exc).__name__}: {exc}")
+            exc = exc.__cause__
+        self.seen.append((event.event_id, chain, dict(event.context)))
+
+
+@pytest.mark.parametrize("delivery", ["sync", "background"])
+async def test_an_integration_first_error_keeps_its_chain_and_context_in_every_delivery(
+    sentry_transport: RecordingTransport, delivery: str
+) -> None:
+    """Sentry's integrations report first; the other sinks get the event, maybe later."""
+    recorder = _Recorder()
+    configure(delivery=delivery, sink=MultiSink(SentrySink(), recorder))
+    app = FastAPI()
+
+    @app.get("/v1/payments/{payment_id}")
+    async def pay(payment_id: str, request: Request) -> None:
+        request.state.user_id = "u-42"
+        with bind_context(tenant="acme"):
+            try:
+                try:
+                    raise ConnectionError("card processor unreachable")
+                except ConnectionError as err:
+                    raise RuntimeError("card processor down") from err
+            except RuntimeError:
+                logger.exception("payment failed")
+                raise
+
+    transport = httpx.ASGITransport(app=instrument(app), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/v1/payments/p-1")
+    assert response.status_code == 500
+    (event,) = sentry_transport.events
+    assert [(v["type"], v["value"]) for v in event["exception"]["values"]] == [
+        ("ConnectionError", "card processor unreachable"),
+        ("RuntimeError", "card processor down"),
+    ]
+    assert event["tags"]["endpoint"] == "/v1/payments/{payment_id}"
+    assert event["user"]["id"] == "u-42"
+    assert event["contexts"]["general"]["tenant"] == "acme"
+    [(event_id, chain, context)] = recorder.seen
+    assert event_id == event["event_id"]
+    assert chain == [
+        "RuntimeError: card processor down",
+        "ConnectionError: card processor unreachable",
+    ]
+    assert context["request"]["url"].endswith("/v1/payments/p-1")
