@@ -259,12 +259,19 @@ class Plan:
     ) -> dict[str, Any]:
         # One walk, in the call's order; a secret it finds (under a secret name, or by its
         # shape) is known from then on, so an argument copied before may still hold it:
-        # those are scrubbed again with what is now known. Checking costs a repr of the
-        # copies (plain data), scrubbing everything twice would cost a walk.
+        # those are scrubbed again with what is now known. Checking costs one test over
+        # the copies' strings and one over their containers' repr (plain data); scrubbing
+        # the secret-named arguments first would slow every other argument's walk more.
         from autocapture._scrub import REDACTED
 
         arguments = scrubber.scrub_mapping(raw, secrets=secrets)
         if not secrets:
+            return arguments
+        texts = [v for v in arguments.values() if type(v) is str and v != REDACTED]
+        containers = [v for v in arguments.values() if type(v) is dict or type(v) is list]
+        if not (texts and secrets.contains("\0".join(texts))) and not (
+            containers and secrets.contains(repr(containers))
+        ):
             return arguments
         for name, value in arguments.items():
             kind = type(value)
