@@ -76,6 +76,22 @@ def test_a_secret_argument_is_redacted_in_the_arguments_before_it() -> None:
     assert list(event.arguments) == ["note", "extra", "api_key"]
 
 
+def test_a_secret_found_by_its_shape_is_redacted_in_the_arguments_before_it() -> None:
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink)
+    def forward(note: str, headers: dict[str, str]) -> None:
+        raise ValueError("rejected")
+
+    with pytest.raises(ValueError):
+        forward(f"retried with {KEY}", {"X-Forwarded": f"Bearer {KEY}"})
+    [event] = sink.events
+    assert event.arguments == {
+        "note": f"retried with {REDACTED}",
+        "headers": {"X-Forwarded": f"Bearer {REDACTED}"},
+    }
+
+
 def test_an_argument_echoed_url_encoded_is_redacted() -> None:
     secret = "p@ss w/rd" + KEY
     sink = MemorySink()
