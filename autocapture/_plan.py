@@ -19,7 +19,7 @@ from autocapture._log import report_failure
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
-    from autocapture._scrub import Scrubber
+    from autocapture._scrub import EventSecrets, Scrubber
     from autocapture._stack import StackFrame
 
 __all__ = ["Plan"]
