@@ -78,9 +78,11 @@ def _snapshot(event: CapturedError) -> CapturedError:
 
     By the time the worker emits, the failing frames are dead, their locals may have been
     cleared (``traceback.clear_frames``) or the objects they hold changed, and the
-    exception may have lost its traceback. So the queued event's ``exception`` is a
-    stand-in (``_stand_in``): named like the original, with its scrubbed message, notes
-    and chain, and frames whose locals are scrubbed copies taken here, on the caller.
+    exception may have lost its traceback. So the queued event carries a stand-in
+    (``_stand_in``) of its exception, which the built-in sinks read (``at_capture``):
+    named like the original, with its scrubbed message, notes and chain, and frames whose
+    locals are scrubbed copies taken here, on the caller. ``exception`` stays the original
+    object, so a custom sink's ``isinstance`` checks hold.
     """
     exc = event.exception
     try:
@@ -92,7 +94,7 @@ def _snapshot(event: CapturedError) -> CapturedError:
     stand_in.__dict__.pop(STAND_IN_MARK, None)
     queued: CapturedError = object.__new__(type(event))
     queued.__dict__.update(event.__dict__)
-    queued.__dict__["exception"] = stand_in
+    queued.__dict__["_at_capture"] = stand_in
     return queued
 
 

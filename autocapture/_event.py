@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 if TYPE_CHECKING:
     from autocapture._stack import StackFrame
 
-__all__ = ["CapturedError", "Sink"]
+__all__ = ["CapturedError", "Sink", "at_capture"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,3 +68,14 @@ class Sink(Protocol):
 
     def emit(self, event: CapturedError) -> None:
         """Deliver one event."""
+
+
+def at_capture(event: CapturedError) -> BaseException:
+    """The exception as it was when captured, for the built-in sinks to read its frames.
+
+    On the caller that is ``event.exception`` itself. An event queued for background
+    delivery also carries a snapshot taken on the caller (``_delivery``): its frames and
+    their locals, copied and scrubbed before the failing frames died or changed. Custom
+    sinks still get the original object in ``exception`` (API: "the original object").
+    """
+    return event.__dict__.get("_at_capture", event.exception)  # type: ignore[no-any-return]

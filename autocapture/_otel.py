@@ -21,6 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Optional
 
 from autocapture._config import get_config
+from autocapture._event import at_capture
 from autocapture._log import report_failure
 from autocapture._scrub import REDACTED, Scrubber
 from autocapture._stack import format_stack
@@ -202,7 +203,7 @@ def _exception_attributes(event: CapturedError) -> dict[str, AttributeValue]:
     # The event's message, arguments and context were scrubbed by the capture core; the
     # traceback text is rendered here, so it is scrubbed here.
     scrubber = get_config().scrubber
-    exc = event.exception
+    exc = at_capture(event)  # the frames as they were, also when delivered later
     stacktrace = format_stack(exc, event.callers) + "\n"
     if len(stacktrace) > _MAX_STACKTRACE_CHARS:
         cut = len(stacktrace) - _MAX_STACKTRACE_CHARS

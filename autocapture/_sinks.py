@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
 from autocapture._config import check_sink, get_config
-from autocapture._event import Sink
+from autocapture._event import Sink, at_capture
 from autocapture._log import report_failure
 from autocapture._queue import flush as drain_queue
 from autocapture._stack import format_stack
@@ -109,7 +109,7 @@ class LoggingSink:
         level = _LEVELS.get(event.level, self.level)
         if not self.logger.isEnabledFor(level):
             return
-        exc = event.exception
+        exc = at_capture(event)  # the frames as they were, also when delivered later
         scrubber = get_config().scrubber
         record = self.logger.makeRecord(
             self.logger.name,

@@ -9,37 +9,23 @@ may have changed. The event is a snapshot taken on the caller, frames included.
 from __future__ import annotations
 
 import builtins
+import logging
 import subprocess
 import sys
 import textwrap
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import autocapture
 from autocapture import auto_capture_errors, configure
-from autocapture.sinks import MultiSink, SentrySink
+from autocapture.sinks import LoggingSink, MultiSink, SentrySink
 from tests.conftest import RecordingTransport
 from tests.test_delivery import BlockingSink
 
 ExceptionGroup = builtins.ExceptionGroup  # Python 3.11+, as the suite runs it
-
-
-class TracebackSink:
-    """Reads the exception's frames and locals when the worker hands it the event."""
-
-    def __init__(self) -> None:
-        self.frames: list[tuple[str, dict[str, Any]]] = []
-
-    def emit(self, event: autocapture.CapturedError) -> None:
-        tb = event.exception.__traceback__
-        while tb is not None:
-            frame = tb.tb_frame
-            self.frames.append((frame.f_code.co_name, dict(frame.f_locals)))
-            tb = tb.tb_next
 
 
 def _fail_then_change_everything(sink: autocapture.Sink) -> BaseException:
@@ -85,15 +71,68 @@ def test_a_background_sentry_event_has_the_frames_as_they_were(
     assert event["extra"]["arguments"] == {"messages": ["first question"]}
 
 
-def test_a_background_sink_reads_the_traceback_of_the_capture() -> None:
+def test_a_background_logging_record_has_the_frames_as_they_were(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     configure(delivery="background")
-    blocker, reader = BlockingSink(), TracebackSink()
-    caught = _fail_then_change_everything(MultiSink(blocker, reader))
+    blocker = BlockingSink()
+    caught = _fail_then_change_everything(MultiSink(blocker, LoggingSink("snapshot.test")))
     assert caught.__traceback__ is None
     blocker.release.set()
-    assert autocapture.flush(10)
-    [local_vars] = [v for name, v in reader.frames if name == "call_model"]
+    with caplog.at_level(logging.ERROR, logger="snapshot.test"):
+        assert autocapture.flush(10)
+    [record] = [r for r in caplog.records if r.name == "snapshot.test"]
+    assert record.exc_info is not None
+    text = "".join(traceback.format_exception(*record.exc_info))
+    assert "in call_model" in text
+    assert "provider down at sending" in text
+    frames = []
+    tb = record.exc_info[2]
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_name, dict(tb.tb_frame.f_locals)))
+        tb = tb.tb_next
+    [local_vars] = [v for name, v in frames if name == "call_model"]
     assert local_vars == {"messages": ["first question"], "attempt": {"step": "sending"}}
+
+
+def test_a_background_opentelemetry_span_has_the_stacktrace_as_it_was() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from autocapture.sinks import OpenTelemetrySink
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    configure(delivery="background")
+    blocker = BlockingSink()
+    _fail_then_change_everything(MultiSink(blocker, OpenTelemetrySink(tracer_provider=provider)))
+    blocker.release.set()
+    assert autocapture.flush(10)
+    [span] = exporter.get_finished_spans()
+    [event] = [e for e in span.events if e.name == "exception"]
+    stacktrace = str(event.attributes["exception.stacktrace"])
+    assert "in call_model" in stacktrace
+    assert "provider down at sending" in stacktrace
+
+
+def test_a_background_custom_sink_gets_the_original_exception() -> None:
+    # API §4: ``exception`` is the original object, also when a worker delivers it, so
+    # a sink's isinstance checks hold; the built-in sinks read the snapshot.
+    configure(delivery="background")
+    blocker = BlockingSink()
+    seen: list[BaseException] = []
+
+    class Keep:
+        def emit(self, event: autocapture.CapturedError) -> None:
+            seen.append(event.exception)
+
+    caught = _fail_then_change_everything(MultiSink(blocker, Keep()))
+    blocker.release.set()
+    assert autocapture.flush(10)
+    assert seen == [caught]
+    assert isinstance(seen[0], RuntimeError)
 
 
 def test_on_the_caller_the_sink_gets_the_exception_itself() -> None:
@@ -205,7 +244,7 @@ def test_the_queue_is_drained_before_sentry_closes_at_exit(tmp_path: Path) -> No
         import sentry_sdk
         from sentry_sdk.transport import Transport
         import autocapture
-        from autocapture.sinks import MultiSink, SentrySink
+        from autocapture.sinks import LoggingSink, MultiSink, SentrySink
 
         class FileTransport(Transport):
             def capture_envelope(self, envelope):

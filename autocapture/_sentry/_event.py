@@ -22,7 +22,7 @@ from sentry_sdk.scope import add_global_event_processor
 from sentry_sdk.utils import event_from_exception
 
 from autocapture._config import get_config
-from autocapture._event import CapturedError
+from autocapture._event import CapturedError, at_capture
 from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry, sentry_event_id
 from autocapture._sentry._exit import BUILT, ensure_exit_scrub
@@ -65,7 +65,7 @@ def send(event: CapturedError) -> None:
     # Separate from the once-only processor: integrations skip building the events it
     # would drop (autocapture._sentry_skip).
     skip_integration_duplicates(client)
-    exc = event.exception
+    exc = at_capture(event)  # the frames as they were, also when delivered later
     mechanism = {"type": "autocapture", "handled": event.handled}
     built_exception = True
     try:
