@@ -43,7 +43,7 @@ from autocapture._sinks import MemorySink, MultiSink, SentrySink, default_sink
 if TYPE_CHECKING:
     from autocapture._stack import StackFrame
 
-__all__ = ["LEVELS", "add_tap", "emit_error", "remove_tap"]
+__all__ = ["LEVELS", "add_tap", "emit_error", "redact_known", "remove_tap"]
 
 # Extra sinks that see every event, wherever it goes (the pytest fixture). A tuple swapped
 # whole, so the error path reads it without a lock.
@@ -166,6 +166,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             if arguments_scrubbed
             else scrubber.scrub_mapping(arguments, secrets=known)
         )
+        found_in_arguments = len(known)
         merged_context = scrubbed_bound_context(scrubber, known)
         if context:
             merged_context.update(scrubber.scrub_mapping(context, secrets=known))
@@ -188,6 +189,11 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
                     all_tags[name] = scrubber.scrub_text(_tag_text(v), secrets=known)
         if suppressed:
             all_tags["autocapture.suppressed"] = str(suppressed)
+        if len(known) > found_in_arguments:
+            # Secrets only the context or a tag named: the copies made before are
+            # redacted again with them (one event, one set of secrets).
+            scrubbed_arguments = redact_known(scrubber, scrubbed_arguments, known)
+            merged_context = redact_known(scrubber, merged_context, known)
         event = _new_event(
             event_id=event_id,
             exception=exc,
@@ -346,3 +352,40 @@ def _tag_value(value: object) -> str:
     # Sentry caps tag values at 200 characters; longer ones are dropped by the server.
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= 200 else text[:197] + "..."  # noqa: PLR2004
+
+
+def redact_known(
+    scrubber: Scrubber, scrubbed: dict[str, Any], secrets: EventSecrets
+) -> dict[str, Any]:
+    """Redact, in a mapping scrubbed earlier, the event's secrets found since.
+
+    A mapping is scrubbed in order, and an event's parts one after the other: a value
+    copied before a secret was found (a secret-named argument after it, a secret the
+    bound context or a tag names) may hold that secret still. Checking costs one test
+    over the mapping's strings and one over its containers' repr (plain data, already
+    scrubbed); only a value that holds a known secret is scrubbed again.
+
+    Args:
+        scrubber: The configured scrubber.
+        scrubbed: A mapping the scrubber returned (changed in place and returned).
+        secrets: The event's secrets.
+
+    Returns:
+        ``scrubbed``.
+    """
+    if not secrets:
+        return scrubbed
+    texts = [v for v in scrubbed.values() if type(v) is str and v != REDACTED]
+    containers = [v for v in scrubbed.values() if type(v) is dict or type(v) is list]
+    if not (texts and secrets.contains("\0".join(texts))) and not (
+        containers and secrets.contains(repr(containers))
+    ):
+        return scrubbed
+    for name, value in scrubbed.items():
+        kind = type(value)
+        if kind is str:
+            if value != REDACTED and secrets.contains(value):
+                scrubbed[name] = scrubber.scrub_text(value, secrets=secrets)
+        elif (kind is dict or kind is list) and secrets.contains(repr(value)):
+            scrubbed[name] = scrubber.scrub(value, secrets=secrets)
+    return scrubbed

@@ -19,7 +19,6 @@ from autocapture._log import report_failure
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
-    from autocapture._scrub import EventSecrets, Scrubber
     from autocapture._stack import StackFrame
 
 __all__ = ["Plan"]
@@ -167,7 +166,10 @@ class Plan:
         """
         if self.generation < 0:
             self._prepare()
-        from autocapture._capture import emit_error  # the capture core: first failure, not import
+        from autocapture._capture import (  # the capture core: first failure, not import
+            emit_error,
+            redact_known,
+        )
         from autocapture._infer import context_fields
         from autocapture._scrub import EventSecrets
         from autocapture._stack import caller_frames
@@ -205,7 +207,11 @@ class Plan:
             try:
                 config = get_config()
                 # Scrubbed once here; the context fields are then picked from safe values.
-                arguments = self._scrubbed(config.scrubber, self._arguments(args, kwargs), secrets)
+                # One walk, in the call's order; an argument copied before a secret was
+                # found (under a later secret name, or by its shape) is redacted again.
+                scrubber = config.scrubber
+                arguments = scrubber.scrub_mapping(self._arguments(args, kwargs), secrets=secrets)
+                arguments = redact_known(scrubber, arguments, secrets)
                 context = context_fields(
                     inference.context_type,
                     arguments,
@@ -252,35 +258,6 @@ class Plan:
             if len(self.plain_types) < _MEMO_SIZE:
                 self.plain_types[cls] = plain
         return plain
-
-    @staticmethod
-    def _scrubbed(
-        scrubber: Scrubber, raw: dict[str, Any], secrets: EventSecrets
-    ) -> dict[str, Any]:
-        # One walk, in the call's order; a secret it finds (under a secret name, or by its
-        # shape) is known from then on, so an argument copied before may still hold it:
-        # those are scrubbed again with what is now known. Checking costs one test over
-        # the copies' strings and one over their containers' repr (plain data); scrubbing
-        # the secret-named arguments first would slow every other argument's walk more.
-        from autocapture._scrub import REDACTED
-
-        arguments = scrubber.scrub_mapping(raw, secrets=secrets)
-        if not secrets:
-            return arguments
-        texts = [v for v in arguments.values() if type(v) is str and v != REDACTED]
-        containers = [v for v in arguments.values() if type(v) is dict or type(v) is list]
-        if not (texts and secrets.contains("\0".join(texts))) and not (
-            containers and secrets.contains(repr(containers))
-        ):
-            return arguments
-        for name, value in arguments.items():
-            kind = type(value)
-            if kind is str:
-                if value != REDACTED and secrets.contains(value):
-                    arguments[name] = scrubber.scrub_text(value, secrets=secrets)
-            elif (kind is dict or kind is list) and secrets.contains(repr(value)):
-                arguments[name] = scrubber.scrub(value, secrets=secrets)
-        return arguments
 
     def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         if self.capture_args is False:

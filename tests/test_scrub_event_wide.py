@@ -156,6 +156,38 @@ def test_bound_context_explicit_context_and_tags_are_tracked() -> None:
         assert event.message == f"{REDACTED} / {REDACTED} / {REDACTED}"
 
 
+def test_a_secret_of_the_context_or_tags_is_redacted_in_the_arguments_and_context() -> None:
+    # The arguments are copied first; a secret only the bound context, the explicit
+    # context or a tag names secret is still redacted from them, and from each other.
+    sink = MemorySink()
+    bound_secret, context_secret, tag_secret = KEY + "b", KEY + "c", KEY + "t"
+
+    @auto_capture_errors(sink=sink, tags={"auth_token": tag_secret})
+    def call(note: str, payload: dict[str, str]) -> None:
+        raise RuntimeError("rejected")
+
+    with bind_context(session_token=bound_secret, trace=f"from {context_secret}"):
+        with pytest.raises(RuntimeError):
+            call(f"with {bound_secret}", {"header": tag_secret})
+        try:
+            raise RuntimeError("rejected")
+        except RuntimeError as exc:
+            capture_error(
+                exc,
+                context={"db_password": context_secret, "hint": f"see {tag_secret}"},
+                tags={"auth_token": tag_secret},
+                sink=sink,
+            )
+    decorated, helper = sink.events
+    for secret in (bound_secret, tag_secret):
+        assert secret not in repr(decorated)
+    for secret in (bound_secret, context_secret, tag_secret):
+        assert secret not in repr(helper)
+    assert decorated.arguments == {"note": f"with {REDACTED}", "payload": {"header": REDACTED}}
+    assert helper.context["trace"] == f"from {REDACTED}"
+    assert helper.context["hint"] == f"see {REDACTED}"
+
+
 def test_a_value_found_by_its_shape_is_redacted_in_its_other_forms() -> None:
     scrubber = Scrubber()
     known = EventSecrets()
