@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
 
-from autocapture._config import LEVELS, check_choice, check_sink, get_config
+from autocapture._config import LEVELS, check_choice, check_ignore, check_sink, get_config
 from autocapture._context_types import BUILTIN_CONTEXT_TYPES
 
 __all__ = [
@@ -62,7 +62,7 @@ def validate(
         if capture_args is True or capture_args is False
         else _check_capture_args(where, capture_args)
     )
-    ignore_types, ignore_predicate = ((), None) if ignore is None else _check_ignore(where, ignore)
+    ignore_types, ignore_predicate = check_ignore(f"{where}(ignore=...)", ignore)
     if level.__class__ is not str or level not in LEVELS:
         check_level(f"{where}(level=...)", level)
     return {
@@ -88,23 +88,6 @@ def _check_capture_args(where: str, capture_args: object) -> frozenset[str]:
     if not all(isinstance(n, str) for n in names):
         raise TypeError(f"{where}(capture_args=...) names must be str, got {capture_args!r}")
     return names
-
-
-def _check_ignore(
-    where: str, ignore: object
-) -> tuple[tuple[type[BaseException], ...], Callable[[BaseException], bool] | None]:
-    if isinstance(ignore, type) and issubclass(ignore, BaseException):
-        return (ignore,), None
-    if isinstance(ignore, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
-    ):
-        return ignore, None
-    if callable(ignore) and not isinstance(ignore, type):
-        return (), ignore
-    raise TypeError(
-        f"{where}(ignore=...) takes an exception type, a tuple of exception types or "
-        f"a predicate exc -> bool, got {ignore!r}"
-    )
 
 
 def check_level(where: str, level: object) -> str:
