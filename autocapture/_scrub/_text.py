@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Final, Optional
+from typing import TYPE_CHECKING, Callable, Final, Optional
 
 from autocapture._scrub._shapes import (
     PII_SHAPES,
@@ -27,7 +27,7 @@ from autocapture._scrub._shapes import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
 __all__ = ["Span", "TextRules"]
 
@@ -64,9 +64,8 @@ _WORD_FORM_RE: Final = re.compile(
     r"(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|credentials?)[0-9]*"
     r"[ \t]+(?:(?:is|was|=>|:=)[ \t]+)?(?=[^\s])"
 )
-_IDENT_CHARS: Final = frozenset(
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
-)
+_IDENT: Final = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+_IDENT_CHARS: Final = frozenset(_IDENT)
 # The value after a secret name. A quoted value runs to its closing quote, over backslash
 # escapes, after an optional string prefix (`b'...'`, `rb"..."`); a value quoted with
 # escaped quotes (JSON inside a JSON string: `\"...\"`) runs to the next escaped quote,
@@ -116,13 +115,6 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         The compiled pattern, and per outer group name its rule, inner group names, the
         count of secret characters before the anchor and whether an edge is required.
     """
-    shapes = (
-        *shapes,
-        Shape(":", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
-        Shape("=", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
-        Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
-        Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
-    )
     groups: dict[str, list[str]] = {}
     info: dict[str, _GroupInfo] = {}
     inner_re = re.compile(r"\(\?P<([a-z]+)>")
@@ -138,10 +130,52 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
     return re.compile("|".join(branches)), info
 
 
+# The separators of `name=value` forms, judged in `TextRules._assignment`.
+_ASSIGNMENT_SHAPES: Final = (
+    Shape(":", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
+    Shape("=", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
+    Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
+    Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
+)
+# Digits, spaces and dashes become `0`, anything else `x`: a card number is a run of 13.
+_CARD_CHARS: Final = bytes(
+    48 if 48 <= i <= 57 or i in (32, 45) else 120  # noqa: PLR2004 - ASCII codes
+    for i in range(256)
+)
+_CARD_RUN: Final = b"0" * 13
+
+
+def _may_hold_card(text: str, lowered: str) -> bool:
+    """13 digits, spaces or dashes in a row (a non-ASCII text: assume so)."""
+    del lowered
+    if not text.isascii():  # `\d` also matches other scripts' digits
+        return True
+    return _CARD_RUN in text.encode("ascii").translate(_CARD_CHARS)
+
+
+def _may_hold_scheme(text: str, lowered: str) -> bool:
+    del text
+    return "bearer" in lowered or "basic" in lowered
+
+
+# Rules whose anchor characters are common in prose (digits; `b` and `B`) run as their
+# own pattern, and only on a text that passes a cheap necessary test: in a paragraph of
+# prose most candidate positions were digits, each costing a failed branch.
+_GATES: Final[dict[str, Callable[[str, str], bool]]] = {
+    "card_number": _may_hold_card,
+    "http_credentials": _may_hold_scheme,
+}
+_Compiled = tuple[
+    re.Pattern[str],
+    dict[str, _GroupInfo],
+    tuple[tuple[Callable[[str, str], bool], re.Pattern[str], dict[str, _GroupInfo]], ...],
+]
+
+
 class TextRules:
     """Finds secret-shaped substrings (and PII unless allowed) in text."""
 
-    __slots__ = ("_classify", "_extra", "_info", "_min_len", "_pattern", "_pii")
+    __slots__ = ("_classify", "_compiled", "_extra", "_min_len", "_pii", "_shapes")
 
     def __init__(
         self,
@@ -150,7 +184,7 @@ class TextRules:
         classify: Callable[[str], Optional[str]],
         extra_patterns: Sequence[re.Pattern[str]] = (),
     ) -> None:
-        """Compile the combined pattern.
+        """Prepare the rules; the combined patterns are compiled on first use.
 
         Args:
             pii: Whether to also find email and IP addresses.
@@ -158,8 +192,8 @@ class TextRules:
                 used for `name=value` assignments inside text.
             extra_patterns: User patterns; every match is a secret.
         """
-        shapes = SHAPES + PII_SHAPES if pii else SHAPES
-        self._pattern, self._info = _build_pattern(shapes)
+        self._shapes = SHAPES + PII_SHAPES if pii else SHAPES
+        self._compiled: Optional[_Compiled] = None
         self._classify = classify
         self._pii = pii
         self._extra = tuple(extra_patterns)
@@ -177,15 +211,22 @@ class TextRules:
         """
         if len(text) < self._min_len:
             return []
+        pattern, info, gated = self._compiled or self._compile()
         found: list[Span] = []
-        m = self._pattern.search(text)
+        m = pattern.search(text)
         if m is not None:
-            self._scan(text, m, found)
+            self._scan(text, m, found, pattern, info)
+        lowered = text.lower()
+        for gate, gated_pattern, gated_info in gated:
+            if gate(text, lowered):
+                m = gated_pattern.search(text)
+                if m is not None:
+                    self._scan(text, m, found, gated_pattern, gated_info)
         if self._pii and ("::" in text or text.count(":") >= 7):  # noqa: PLR2004
             found.extend(
                 (m.start(), m.end(), "pii:ipv6") for m in _IPV6_RE.finditer(text) if _ipv6_ok(m[0])
             )
-        if _has_secret_word(text):
+        if any(stem in lowered for stem in _WORD_FORM_STEMS):
             self._word_forms(text, found)
         for i, pattern in enumerate(self._extra):
             found.extend(
@@ -197,10 +238,27 @@ class TextRules:
             found = _merge(found)
         return found
 
-    def _scan(self, text: str, m: Optional[re.Match[str]], found: list[Span]) -> None:
-        """Walk the candidates of the combined pattern, validating each."""
-        search = self._pattern.search
-        info = self._info
+    def _compile(self) -> _Compiled:
+        """Compile the combined pattern and the gated ones (once; a race compiles twice)."""
+        main = [s for s in self._shapes if s.rule not in _GATES]
+        pattern, info = _build_pattern((*main, *_ASSIGNMENT_SHAPES))
+        gated = tuple(
+            (gate, *_build_pattern([s for s in self._shapes if s.rule == rule]))
+            for rule, gate in _GATES.items()
+        )
+        self._compiled = (pattern, info, gated)
+        return self._compiled
+
+    def _scan(
+        self,
+        text: str,
+        m: Optional[re.Match[str]],
+        found: list[Span],
+        pattern: re.Pattern[str],
+        info: dict[str, _GroupInfo],
+    ) -> None:
+        """Walk the candidates of a combined pattern, validating each."""
+        search = pattern.search
         while m is not None:
             outer = m.lastgroup
             span = self._check(text, m, info[outer]) if outer is not None else None
@@ -258,18 +316,17 @@ class TextRules:
     def _assignment(self, text: str, sep: int) -> Optional[Span]:  # noqa: C901, PLR0911, PLR0912
         """Judge the name before a separator (`:`, `=`, `>`, `,`); return its value's span."""
         sep_char = text[sep]
-        end, low = sep, max(0, sep - 32)
-        while end > low and text[end - 1] in " \t":  # aligned `=`
-            end -= 1
+        # Scans backwards are `rstrip` of a bounded slice: one C call, not a Python loop.
+        low = max(0, sep - 32)
+        end = low + len(text[low:sep].rstrip(" \t"))  # aligned `=`
         quoted = end > 0 and text[end - 1] in "\"'"
         if quoted:
             end -= 1
             low = max(0, end - 8)
             while end > low and text[end - 1] == "\\":  # escaped quotes: JSON inside JSON
                 end -= 1
-        begin, low = end, max(0, end - 64)
-        while begin > low and text[begin - 1] in _IDENT_CHARS:
-            begin -= 1
+        low = max(0, end - 64)
+        begin = low + len(text[low:end].rstrip(_IDENT))
         if begin == end:
             return None
         if sep_char == ">" and (quoted or begin == 0 or text[begin - 1] != "<"):
@@ -378,11 +435,6 @@ def _value_span(  # noqa: PLR0911 - one return per form of value
 # What `_WORD_FORM_RE` starts with, lowercased: `in` tests on the lowered text are a
 # hundred times cheaper than a case-insensitive regex scan of text that holds none.
 _WORD_FORM_STEMS: Final = ("pass", "pwd", "secret", "token", "key", "credential")
-
-
-def _has_secret_word(text: str) -> bool:
-    low = text.lower()
-    return any(stem in low for stem in _WORD_FORM_STEMS)
 
 
 def _trim(value: str) -> str:
