@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Final, Optional
+from typing import TYPE_CHECKING, Any, Callable, Final, Optional
 
-from autocapture._scrub._keys import KeyRules
+from autocapture._scrub._keys import KeyRules, split_words
 from autocapture._scrub._options import REDACTED, ScrubOptions
 from autocapture._scrub._text import TextRules
 from autocapture._scrub._tracking import EventSecrets
 from autocapture._scrub._walker import MORE_ITEMS_KEY, Walk, safe_repr, short_cached
+
+if TYPE_CHECKING:
+    from autocapture._scrub._text import Span
 
 __all__ = ["Scrubber"]
 
@@ -19,6 +22,12 @@ _MAX_ARGV: Final = 1000
 # Short options that take a secret (`-p` for mysql, `-a` for redis-cli); long options
 # are judged by the key rules.
 _ARGV_SECRET_FLAGS: Final = frozenset(("p", "a", "password", "token"))
+
+
+def _digits_only(key: str) -> bool:
+    """Tell whether an extra key is one number (`"1234"`): it names digit-only names."""
+    words = split_words(key)
+    return len(words) == 1 and words[0].isdigit()
 
 
 class Scrubber:
@@ -53,9 +62,12 @@ class Scrubber:
             pii=not self.send_pii,
             classify=self._classify,
             extra_patterns=options.extra_patterns,  # type: ignore[arg-type]  # compiled in __post_init__
+            digit_names=any(_digits_only(key) for key in options.extra_keys),
         )
         self._callback = options.callback
-        self._spans = short_cached(self._text.spans)
+        self._short_spans: dict[str, list[Span]] = {}
+        self._spans = short_cached(self._text.spans, self._short_spans)
+        self._key_labels: dict[str, Optional[str]] = {}
 
     def __repr__(self) -> str:
         return f"Scrubber({self.options!r}, send_pii={self.send_pii!r})"

@@ -40,6 +40,11 @@ _ASSIGN_LOOKBEHIND: Final = (
     r"(?:(?<=[A-Za-z0-9].)|(?<=[A-Za-z0-9_][\"' \t].)|(?<=[ \t][ \t].)"
     r"|(?<=[A-Za-z0-9][\"'] .)|(?<=\\[\"'].))"
 )
+# A name of digits only (`22` in `10:22:31`) names no secret: refused in the pattern, as
+# timestamps put many such separators in prose (unless a user's extra key is a number).
+_NOT_DIGIT_NAME: Final = "".join(
+    rf"(?<![^A-Za-z0-9_.-][0-9]{{{n}}}.)" for n in range(1, 5)
+)
 # `<password>value</password>` and `("DB_PASSWORD", "value")` (a pair, rendered as text).
 _TAG_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9]>)"
 _PAIR_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9_][\"'],)"
@@ -130,13 +135,15 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
     return re.compile("|".join(branches)), info
 
 
-# The separators of `name=value` forms, judged in `TextRules._assignment`.
-_ASSIGNMENT_SHAPES: Final = (
-    Shape(":", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
-    Shape("=", "assignment", _ASSIGN_LOOKBEHIND, 0, edge=False, source="autocapture"),
-    Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
-    Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
-)
+def _assignment_shapes(*, digit_names: bool) -> tuple[Shape, ...]:
+    """The separators of `name=value` forms, judged in `TextRules._assignment`."""
+    name = _ASSIGN_LOOKBEHIND if digit_names else _ASSIGN_LOOKBEHIND + _NOT_DIGIT_NAME
+    return (
+        Shape(":", "assignment", name, 0, edge=False, source="autocapture"),
+        Shape("=", "assignment", name, 0, edge=False, source="autocapture"),
+        Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
+        Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
+    )
 # Digits, spaces and dashes become `0`, anything else `x`: a card number is a run of 13.
 _CARD_CHARS: Final = bytes(
     48 if 48 <= i <= 57 or i in (32, 45) else 120  # noqa: PLR2004 - ASCII codes
@@ -175,7 +182,15 @@ _Compiled = tuple[
 class TextRules:
     """Finds secret-shaped substrings (and PII unless allowed) in text."""
 
-    __slots__ = ("_classify", "_compiled", "_extra", "_min_len", "_pii", "_shapes")
+    __slots__ = (
+        "_classify",
+        "_compiled",
+        "_digit_names",
+        "_extra",
+        "_min_len",
+        "_pii",
+        "_shapes",
+    )
 
     def __init__(
         self,
@@ -183,6 +198,7 @@ class TextRules:
         pii: bool,
         classify: Callable[[str], Optional[str]],
         extra_patterns: Sequence[re.Pattern[str]] = (),
+        digit_names: bool = False,
     ) -> None:
         """Prepare the rules; the combined patterns are compiled on first use.
 
@@ -191,9 +207,12 @@ class TextRules:
             classify: The key classifier (returns a label for a secret name, else None),
                 used for `name=value` assignments inside text.
             extra_patterns: User patterns; every match is a secret.
+            digit_names: Whether a name of digits only may name a secret (a user's
+                extra key such as `"1234"`).
         """
         self._shapes = SHAPES + PII_SHAPES if pii else SHAPES
         self._compiled: Optional[_Compiled] = None
+        self._digit_names = digit_names
         self._classify = classify
         self._pii = pii
         self._extra = tuple(extra_patterns)
@@ -241,7 +260,8 @@ class TextRules:
     def _compile(self) -> _Compiled:
         """Compile the combined pattern and the gated ones (once; a race compiles twice)."""
         main = [s for s in self._shapes if s.rule not in _GATES]
-        pattern, info = _build_pattern((*main, *_ASSIGNMENT_SHAPES))
+        assignments = _assignment_shapes(digit_names=self._digit_names)
+        pattern, info = _build_pattern((*main, *assignments))
         gated = tuple(
             (gate, *_build_pattern([s for s in self._shapes if s.rule == rule]))
             for rule, gate in _GATES.items()
@@ -261,7 +281,12 @@ class TextRules:
         search = pattern.search
         while m is not None:
             outer = m.lastgroup
-            span = self._check(text, m, info[outer]) if outer is not None else None
+            if outer is None:  # pragma: no cover - every branch is a named group
+                span = None
+            elif outer.startswith("assignment"):  # most candidates in prose: no detour
+                span = self._assignment(text, m.start())
+            else:
+                span = self._check(text, m, info[outer])
             if span is None:
                 # Not a secret after all: look again one character later, not after the
                 # whole candidate, so that a secret overlapping it is still found.
@@ -285,8 +310,6 @@ class TextRules:
                 return m.start(name), m.end(name), "value:" + rule
         end = m.end()
         ok = True
-        if rule == "assignment":
-            return self._assignment(text, m.start())
         if rule == "jwt":
             ok = jwt_ok(text[start:end])
         elif rule == "card_number":

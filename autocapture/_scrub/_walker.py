@@ -52,7 +52,7 @@ _SCAN_MARGIN: Final = (
 _BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
 # Short strings repeat (keys, roles, model names, table names): their secret spans are
 # remembered, bounded in count and length. The cache lives and dies with its Scrubber.
-_SHORT_TEXT: Final = 64
+SHORT_TEXT: Final = 64
 SHORT_CACHE_SIZE: Final = 4096
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
 _BYTES_KEY_TEXT: Final = 256  # a bytes key up to this size is used as its text if UTF-8
@@ -141,12 +141,13 @@ def _bytes_text(data: bytes) -> Optional[str]:
         return None
 
 
-def short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Span]]:
-    """Memoise ``spans`` for short strings (callers only read the lists it returns)."""
-    cache: dict[str, list[Span]] = {}
+def short_cached(
+    spans: Callable[[str], list[Span]], cache: dict[str, list[Span]]
+) -> Callable[[str], list[Span]]:
+    """Memoise ``spans`` for short strings in ``cache`` (callers only read the lists)."""
 
     def cached(text: str) -> list[Span]:
-        if len(text) > _SHORT_TEXT:
+        if len(text) > SHORT_TEXT:
             return spans(text)
         found = cache.get(text)
         if found is None:
@@ -157,6 +158,10 @@ def short_cached(spans: Callable[[str], list[Span]]) -> Callable[[str], list[Spa
         return found
 
     return cached
+
+
+# What `Walk.key_labels` holds for a key not seen yet.
+_UNSEEN: Final = object()
 
 
 class Walk:
@@ -170,10 +175,12 @@ class Walk:
         "callback",
         "classify",
         "found",
+        "key_labels",
         "max_depth",
         "max_items",
         "max_str",
         "on_path",
+        "short",
         "spans",
     )
 
@@ -184,6 +191,10 @@ class Walk:
         self.found = found if found is not None else current_secrets()
         self.classify = scrubber._classify  # noqa: SLF001 - the walker is the scrubber's
         self.spans: Callable[[str], list[Span]] = scrubber._spans  # noqa: SLF001
+        self.short: dict[str, list[Span]] = scrubber._short_spans  # noqa: SLF001
+        # Key decisions are pure functions of the key: a str key without secret shapes
+        # maps to its label (None when the key names no secret), shared by every walk.
+        self.key_labels: dict[str, Optional[str]] = scrubber._key_labels  # noqa: SLF001
         self.callback = scrubber._callback  # noqa: SLF001
         self.max_str = options.max_string_length
         self.max_depth = options.max_depth
@@ -308,8 +319,13 @@ class Walk:
 
     def item(self, key: str, value: object, path: object, depth: int) -> Any:
         """Scrub a value found under a name: key rules first, then the value itself."""
+        return self.labeled(key, self.classify(key), value, path, depth)
+
+    def labeled(
+        self, key: str, label: Optional[str], value: object, path: object, depth: int
+    ) -> Any:
+        """Scrub a value found under a name already judged (`label`: the secret it names)."""
         child = (path, key) if self.callback is not None else None
-        label = self.classify(key)
         if label is None:
             return self.value(value, child, depth)
         if self.found is not None:
@@ -335,7 +351,8 @@ class Walk:
             # The common leaves (a plain string or int under an ordinary name) are done
             # inline: same checks as item() -> value() -> string(), a third of the calls.
             fast = self.callback is None and not self.found
-            spans, classify, max_str = self.spans, self.classify, self.max_str
+            spans, short, classify, max_str = self.spans, self.short, self.classify, self.max_str
+            labels = self.key_labels
             # Once a key is converted (not a str, or redacted) it may equal another key;
             # until then the keys are distinct str and the lookup is skipped.
             converted = False
@@ -343,23 +360,37 @@ class Walk:
                 if count >= max_items or self.budget <= 0:
                     out[MORE_ITEMS_KEY] = self.more(mapping, count)
                     break
-                key = self.key_text(k if type(k) is str else self.key_str(k))
-                converted = converted or key is not k
+                label = labels.get(k, _UNSEEN) if type(k) is str else _UNSEEN
+                if label is _UNSEEN:
+                    key = self.key_text(k if type(k) is str else self.key_str(k))
+                    label = classify(key)
+                    if key is k:  # a str key with no secret shape: its decision is final
+                        if len(labels) >= SHORT_CACHE_SIZE:
+                            labels.clear()
+                        labels[k] = label
+                    else:
+                        converted = True
+                else:
+                    key = k
                 if converted and key in out:
                     key = self.unique_key(key, out)
                 self.budget -= len(key)
-                if fast and classify(key) is None:
+                if fast and label is None:
                     kind = type(v)
                     if kind is str:
                         size = len(v)  # type: ignore[arg-type]
-                        if size <= max_str and size <= self.budget and not spans(v):  # type: ignore[arg-type]
-                            self.budget -= size
-                            out[key] = v
-                            continue
+                        if size <= max_str and size <= self.budget:
+                            found = short.get(v) if size <= SHORT_TEXT else None  # type: ignore[call-overload]
+                            if found is None:
+                                found = spans(v)  # type: ignore[arg-type]
+                            if not found:
+                                self.budget -= size
+                                out[key] = v
+                                continue
                     elif kind is int and -_BIG_INT < v < _BIG_INT:  # type: ignore[operator]
                         out[key] = v
                         continue
-                out[key] = self.item(key, v, path, depth + 1)
+                out[key] = self.labeled(key, label, v, path, depth + 1)  # type: ignore[arg-type]
             return out
         finally:
             self.on_path.discard(ident)
