@@ -13,6 +13,7 @@ Run: `python benchmarks/bench_scrub.py` (logfire is optional: `pip install logfi
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import time
@@ -109,16 +110,28 @@ def _known_secrets() -> EventSecrets:
 
 
 def interleaved_medians(funcs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Median wall time of one call of each, run in turn round after round (fair under load)."""
+    """Median wall time of one call of each, run in turn round after round (fair under load).
+
+    The garbage collector is off while timing (as `timeit` does): a collection triggered
+    by one scrubber's garbage would otherwise be charged to whichever runs next.
+    """
     for func in funcs.values():
         for _ in range(WARMUP):
             func()
     times: dict[str, list[float]] = {name: [] for name in funcs}
-    for _ in range(ROUNDS):
-        for name, func in funcs.items():
-            start = time.perf_counter()
-            func()
-            times[name].append(time.perf_counter() - start)
+    gc.collect()
+    gc.disable()
+    try:
+        order = list(funcs.items())
+        for _ in range(ROUNDS):
+            order.append(order.pop(0))  # each goes first in turn, after the collection
+            for name, func in order:
+                start = time.perf_counter()
+                func()
+                times[name].append(time.perf_counter() - start)
+            gc.collect()
+    finally:
+        gc.enable()
     return {name: statistics.median(t) for name, t in times.items()}
 
 

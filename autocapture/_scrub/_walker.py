@@ -233,7 +233,7 @@ class Walk:
     def text(self, text: str, path: object) -> str:
         """Replace the secret spans of a text (no truncation)."""
         found = self.found
-        if found:
+        if found is not None and found.values:
             text = found.scrub_text(text)
         spans = self.spans(text)
         if not spans:
@@ -350,7 +350,7 @@ class Walk:
             max_items = self.max_items
             # The common leaves (a plain string or int under an ordinary name) are done
             # inline: same checks as item() -> value() -> string(), a third of the calls.
-            fast = self.callback is None and not self.found
+            fast = self.callback is None and (self.found is None or not self.found.values)
             spans, short, classify, max_str = self.spans, self.short, self.classify, self.max_str
             labels = self.key_labels
             # Once a key is converted (not a str, or redacted) it may equal another key;
