@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from autocapture._scrub import REDACTED, Scrubber
+from autocapture._scrub import REDACTED, Scrubber, ScrubOptions
 
 S = "Zq9x" + "Lm2Pw7Rt4Vb8"
 
@@ -131,3 +131,16 @@ PROSE = [
 @pytest.mark.parametrize("text", PROSE)
 def test_ordinary_prose_is_kept(scrubber: Scrubber, text: str) -> None:
     assert scrubber.scrub_text(text) == text
+
+
+def test_timestamps_are_no_assignments_but_a_numeric_extra_key_still_is() -> None:
+    """`10:22:31` is kept; a user's extra key `1234` still names its `1234: value`."""
+    text = "at 2024-05-14T10:22:31Z password1:Zq9xLm2Pw7 api_key_v2=Zq9xLm2Pw7Rt"
+    assert Scrubber().scrub_text(text) == (
+        "at 2024-05-14T10:22:31Z password1:[REDACTED] api_key_v2=[REDACTED]"
+    )
+    numeric = Scrubber(ScrubOptions(extra_keys=("1234",)))
+    assert numeric.scrub_text("see 1234:Zq9xLm2Pw7 and 1234=Zq9xLm2Pw7") == (
+        "see 1234:[REDACTED] and 1234=[REDACTED]"
+    )
+    assert Scrubber().scrub_text("see 1234:Zq9xLm2Pw7") == "see 1234:Zq9xLm2Pw7"

@@ -42,9 +42,7 @@ _ASSIGN_LOOKBEHIND: Final = (
 )
 # A name of digits only (`22` in `10:22:31`) names no secret: refused in the pattern, as
 # timestamps put many such separators in prose (unless a user's extra key is a number).
-_NOT_DIGIT_NAME: Final = "".join(
-    rf"(?<![^A-Za-z0-9_.-][0-9]{{{n}}}.)" for n in range(1, 5)
-)
+_NOT_DIGIT_NAME: Final = "".join(rf"(?<![^A-Za-z0-9_.-][0-9]{{{n}}}.)" for n in range(1, 5))
 # `<password>value</password>` and `("DB_PASSWORD", "value")` (a pair, rendered as text).
 _TAG_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9]>)"
 _PAIR_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9_][\"'],)"
@@ -144,6 +142,8 @@ def _assignment_shapes(*, digit_names: bool) -> tuple[Shape, ...]:
         Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
         Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),
     )
+
+
 # Digits, spaces and dashes become `0`, anything else `x`: a card number is a run of 13.
 _CARD_CHARS: Final = bytes(
     48 if 48 <= i <= 57 or i in (32, 45) else 120  # noqa: PLR2004 - ASCII codes
@@ -295,7 +295,7 @@ class TextRules:
                 found.append(span)
                 m = search(text, max(m.end(), span[1], m.start() + 1))
 
-    def _check(  # noqa: C901, PLR0911, PLR0912 - one validator per rule, kept together
+    def _check(  # noqa: C901 - one validator per rule, kept together
         self, text: str, m: re.Match[str], group: _GroupInfo
     ) -> Optional[Span]:
         """Validate a candidate match and return the span to replace, or None."""
@@ -336,7 +336,7 @@ class TextRules:
             return None
         return start, end, ("pii:" if rule == "ipv4" else "value:") + rule
 
-    def _assignment(self, text: str, sep: int) -> Optional[Span]:  # noqa: C901, PLR0911, PLR0912
+    def _assignment(self, text: str, sep: int) -> Optional[Span]:  # noqa: C901, PLR0911
         """Judge the name before a separator (`:`, `=`, `>`, `,`); return its value's span."""
         sep_char = text[sep]
         # Scans backwards are `rstrip` of a bounded slice: one C call, not a Python loop.

@@ -12,6 +12,10 @@ characters; replacing is one `in` test per form on a text that holds none of the
 
 The exits find the secrets of the event being emitted with `active_secrets()`: the
 capture sets them for the duration of its sinks' `emit` (`tracking_secrets`).
+
+An `EventSecrets` is also the one object that lives exactly as long as a capture, so it
+carries the capture's `repr` memo (`reprs`): an object without fields is `repr`'d once
+per capture, whether the arguments, Sentry's frame variables or another sink need it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ MIN_SECRET_LENGTH: Final = 6
 """Shorter values are not redacted event-wide (`"1"`, `"true"`, `"admin"`)."""
 MAX_SECRETS: Final = 64
 MAX_SECRET_LENGTH: Final = 4096
+MAX_REPRS: Final = 256
+"""Objects whose `repr` one capture remembers (with at most `MAX_REPR_CHARS` in all)."""
+MAX_REPR_CHARS: Final = 4_000_000
 # Values that are markers or too common to be anyone's secret.
 _AUTH_SCHEMES: Final = frozenset(("bearer", "basic", "token", "bot", "apikey", "digest"))
 _NOT_SECRETS: Final = frozenset(
@@ -48,13 +55,22 @@ _NOT_SECRETS: Final = frozenset(
 class EventSecrets:
     """The secret values found while building one event, and their encoded forms."""
 
-    __slots__ = ("_forms", "_sorted", "values")
+    __slots__ = ("_forms", "_sorted", "repr_chars", "reprs", "values")
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, *, remember_reprs: bool = True) -> None:
+        """Start empty.
+
+        Args:
+            remember_reprs: Whether walks with these secrets share `repr` results (the
+                walker fills `reprs`); False for a long-lived instance.
+        """
         self.values: set[str] = set()
         self._forms: set[str] = set()
         self._sorted: Optional[tuple[str, ...]] = ()
+        # id(obj) -> (obj, its bounded repr): the object is kept so that its id is not
+        # reused by another within the capture.
+        self.reprs: Optional[dict[int, tuple[object, str]]] = {} if remember_reprs else None
+        self.repr_chars = 0
 
     def __bool__(self) -> bool:
         return bool(self.values)
@@ -137,7 +153,7 @@ class EventSecrets:
 _active: contextvars.ContextVar[Optional[EventSecrets]] = contextvars.ContextVar(
     "autocapture_event_secrets", default=None
 )
-_EMPTY: Final = EventSecrets()
+_EMPTY: Final = EventSecrets(remember_reprs=False)
 
 
 def current_secrets() -> Optional[EventSecrets]:

@@ -27,7 +27,12 @@ from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
 from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
 from autocapture._scrub._shapes import is_card_number
-from autocapture._scrub._tracking import EventSecrets, current_secrets
+from autocapture._scrub._tracking import (
+    MAX_REPR_CHARS,
+    MAX_REPRS,
+    EventSecrets,
+    current_secrets,
+)
 
 if TYPE_CHECKING:
     from autocapture._scrub._scrubber import Scrubber
@@ -228,6 +233,21 @@ class Walk:
             return KEEP
         return answer
 
+    def repr(self, value: object, limit: int = _REPR_LIMIT) -> str:
+        """`safe_repr`, run once per object per capture (the event's memo, when tracking)."""
+        found = self.found
+        memo = None if found is None else found.reprs
+        if memo is None or found is None:
+            return safe_repr(value, limit)
+        entry = memo.get(id(value))
+        if entry is not None and entry[0] is value:
+            return entry[1][:limit]
+        text = safe_repr(value, _REPR_LIMIT)
+        if len(memo) < MAX_REPRS and found.repr_chars + len(text) <= MAX_REPR_CHARS:
+            memo[id(value)] = (value, text)
+            found.repr_chars += len(text)
+        return text[:limit]
+
     # -- strings ------------------------------------------------------------------------
 
     def text(self, text: str, path: object) -> str:
@@ -336,7 +356,9 @@ class Walk:
             return REDACTED
         return self.value(value if answer is KEEP else answer, child, depth)
 
-    def mapping(self, mapping: Mapping[Any, object], path: object, depth: int) -> Any:
+    def mapping(  # noqa: C901, PLR0912 - the hot loop, inlined on purpose (a call per key)
+        self, mapping: Mapping[Any, object], path: object, depth: int
+    ) -> Any:
         """Scrub a mapping: keys become str, secret names redact their values."""
         if depth >= self.max_depth:
             return MAX_DEPTH_MARKER
@@ -506,7 +528,7 @@ class Walk:
             return str(float(key) if isinstance(key, float) else int(key))
         if isinstance(key, str):
             return str.__str__(key)
-        return safe_repr(key, self.max_str)
+        return self.repr(key, self.max_str)
 
     @staticmethod
     def bytes_key(key: Union[bytes, bytearray, memoryview]) -> str:
@@ -559,7 +581,7 @@ class Walk:
         if issubclass(cls, Mapping):
             if issubclass(cls, dict) or cls in _PLAIN_MAPPINGS or _walkable(cls):
                 return self.mapping(value, path, depth)  # type: ignore[arg-type]
-            return self.string(safe_repr(value, _REPR_LIMIT), path)
+            return self.string(self.repr(value), path)
         if issubclass(cls, (list, tuple)) or cls in _PLAIN_SEQUENCES:
             return self.sequence(value, path, depth)  # type: ignore[arg-type]
         if issubclass(cls, (set, frozenset)) or (issubclass(cls, AbstractSet) and _walkable(cls)):
@@ -567,16 +589,16 @@ class Walk:
         if issubclass(cls, Sequence):
             if _walkable(cls):
                 return self.sequence(value, path, depth)  # type: ignore[arg-type]
-            return self.string(safe_repr(value, _REPR_LIMIT), path)
+            return self.string(self.repr(value), path)
         if issubclass(cls, _OPAQUE):
-            return self.string(safe_repr(value, _REPR_LIMIT), path)
+            return self.string(self.repr(value), path)
         try:
             fields = self.field_items(value)
         except Exception:  # a hostile `__dict__`, field or descriptor: fall back to repr
             fields = None
         if fields is not None:
             return self.fields(value, fields[0], path, depth, typed=fields[1])
-        return self.string(safe_repr(value, _REPR_LIMIT), path)
+        return self.string(self.repr(value), path)
 
     def unordered(self, value: AbstractSet[object], path: object, depth: int) -> Any:
         """Scrub a set into a list sorted by the scrubbed items' repr (deterministic)."""
