@@ -25,7 +25,7 @@ from autocapture import (
     capture_error,
     configure,
 )
-from autocapture._scrub import REDACTED, EventSecrets, Scrubber, active_secrets
+from autocapture._scrub import KEEP, REDACTED, EventSecrets, Scrubber, ScrubOptions, active_secrets
 from autocapture._scrub._tracking import MIN_SECRET_LENGTH
 from autocapture.sinks import LoggingSink, MemorySink, SentrySink, Sink
 
@@ -250,3 +250,18 @@ def test_known_secrets_never_show_in_their_own_repr() -> None:
 )
 def test_scrub_argv(argv: list[str], expected: list[str]) -> None:
     assert Scrubber().scrub_argv(argv) == expected
+
+
+def test_a_value_the_callback_keeps_is_not_redacted_elsewhere() -> None:
+    """What the user's callback keeps is no secret of the event: its echo stays too."""
+    keep_ids = Scrubber(
+        ScrubOptions(callback=lambda m: KEEP if m.path == ("session_id",) else None)
+    )
+    known = EventSecrets()
+    out = keep_ids.scrub_mapping(
+        {"session_id": "sess-4711-public", "password": "Zq9xLm2Pw7Rt"}, secrets=known
+    )
+    assert out == {"session_id": "sess-4711-public", "password": REDACTED}
+    assert keep_ids.scrub_text("seen sess-4711-public with Zq9xLm2Pw7Rt", secrets=known) == (
+        f"seen sess-4711-public with {REDACTED}"
+    )

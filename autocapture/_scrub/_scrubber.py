@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Final, Optional
 
 from autocapture._scrub._keys import KeyRules, split_words
 from autocapture._scrub._options import REDACTED, ScrubOptions
 from autocapture._scrub._text import TextRules
-from autocapture._scrub._tracking import EventSecrets
+from autocapture._scrub._tracking import USER_CODE_BUDGET, EventSecrets
 from autocapture._scrub._walker import MORE_ITEMS_KEY, Walk, safe_repr, short_cached
 
 if TYPE_CHECKING:
@@ -68,9 +69,26 @@ class Scrubber:
         self._short_spans: dict[str, list[Span]] = {}
         self._spans = short_cached(self._text.spans, self._short_spans)
         self._key_labels: dict[str, Optional[str]] = {}
+        self._over_budget: set[str] = set()
 
     def __repr__(self) -> str:
         return f"Scrubber({self.options!r}, send_pii={self.send_pii!r})"
+
+    def report_over_budget(self, what: str) -> None:
+        """Say once per scrubber that user code ran out of its time budget (fail closed).
+
+        Args:
+            what: The option whose code was cut short.
+        """
+        if what in self._over_budget:
+            return
+        self._over_budget.add(what)
+        logging.getLogger("autocapture").warning(
+            "autocapture: %s spent the scrubber's time budget for user code "
+            "(%d ms per event); the rest of the event was redacted without it",
+            what,
+            round(USER_CODE_BUDGET * 1000),
+        )
 
     def is_sensitive_key(self, key: str) -> bool:
         """Tell whether a name names a secret (memoised).

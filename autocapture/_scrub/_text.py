@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import time
 from typing import TYPE_CHECKING, Callable, Final, Optional
 
 from autocapture._scrub._shapes import (
@@ -29,7 +30,9 @@ from autocapture._scrub._shapes import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Span", "TextRules"]
+    from autocapture._scrub._tracking import UserTime
+
+__all__ = ["Span", "TextRules", "merge_spans"]
 
 # `name=value`, `name: value`, `"name": "value"` inside text: the anchor is the separator
 # after a letter (optionally a quote, a space or an escaped quote `\"` between), then the
@@ -90,7 +93,11 @@ _NEST_RE: Final = re.compile(
     r"""[^"'\\()\[\]{}]+|\\.?|"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[(\[{]|[)\]}]|["']""",
     re.DOTALL,
 )
-_NEST_LIMIT: Final = 4096  # chars of a bracketed value scanned for its closing bracket
+_NEST_LIMIT: Final = 4096
+# User patterns scan windows of this size, overlapping so that a match up to the overlap's
+# length across a window's end is still found whole.
+_EXTRA_WINDOW: Final = 8192
+_EXTRA_OVERLAP: Final = 1024  # chars of a bracketed value scanned for its closing bracket
 # pydantic's `[type=..., input_value=..., input_type=...]` (v2 error messages): the
 # location line above names the field; pydantic cuts a long input's repr in the middle
 # with `...`, which can drop the key in front of a secret.
@@ -216,8 +223,7 @@ class TextRules:
         self._classify = classify
         self._pii = pii
         self._extra = tuple(extra_patterns)
-        # The shortest thing we find: `::1` with PII, `pwd=x` without; user patterns: any.
-        self._min_len = 1 if self._extra else (3 if pii else 5)
+        self._min_len = 3 if pii else 5  # the shortest thing we find: `::1`, `pwd=x`
 
     def spans(self, text: str) -> list[Span]:
         """Find the secret spans of a text.
@@ -247,14 +253,51 @@ class TextRules:
             )
         if _has_word_form_stem(lowered):
             self._word_forms(text, found)
-        for i, pattern in enumerate(self._extra):
-            found.extend(
-                (m.start(), m.end(), f"value:extra:{i}")
-                for m in pattern.finditer(text)
-                if m.end() > m.start()
-            )
         if len(found) > 1:
-            found = _merge(found)
+            found = merge_spans(found)
+        return found
+
+    @property
+    def has_extra(self) -> bool:
+        """Whether the user gave patterns of their own (`extra_spans`)."""
+        return bool(self._extra)
+
+    def extra_spans(self, text: str, clock: UserTime) -> Optional[list[Span]]:
+        """Find the matches of the user's patterns, within the capture's time budget.
+
+        A pattern runs on windows of `_EXTRA_WINDOW` characters that overlap by
+        `_EXTRA_OVERLAP`, so that one call costs a bounded time even for a pattern that
+        is quadratic in the length of its input (`x.*y`); a match longer than the overlap
+        that crosses a window's end is cut there. Between windows the clock is read.
+
+        Args:
+            text: Any string.
+            clock: The time the capture has spent in user code so far (charged here).
+
+        Returns:
+            The spans, or None when the budget ran out before every window was scanned.
+        """
+        found: list[Span] = []
+        size = len(text)
+        for i, pattern in enumerate(self._extra):
+            rule = f"value:extra:{i}"
+            pos = 0
+            while True:
+                if clock.exhausted:
+                    return None
+                end = min(size, pos + _EXTRA_WINDOW)
+                started = time.perf_counter()
+                try:
+                    found.extend(
+                        (m.start(), m.end(), rule)
+                        for m in pattern.finditer(text, pos, end)
+                        if m.end() > m.start()
+                    )
+                finally:
+                    clock.spent += time.perf_counter() - started
+                if end >= size:
+                    break
+                pos = end - _EXTRA_OVERLAP
         return found
 
     def _compile(self) -> _Compiled:
@@ -543,7 +586,7 @@ def _is_version_or_loopback(text: str, start: int, end: int) -> bool:
     return before.endswith(("version", "ver", "v", "release", "build"))
 
 
-def _merge(spans: list[Span]) -> list[Span]:
+def merge_spans(spans: list[Span]) -> list[Span]:
     """Sort spans and fuse overlapping ones (the earlier rule names the fused span)."""
     spans.sort()
     merged = [spans[0]]

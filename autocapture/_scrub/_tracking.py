@@ -15,7 +15,9 @@ capture sets them for the duration of its sinks' `emit` (`tracking_secrets`).
 
 An `EventSecrets` is also the one object that lives exactly as long as a capture, so it
 carries the capture's `repr` memo (`reprs`): an object without fields is `repr`'d once
-per capture, whether the arguments, Sentry's frame variables or another sink need it.
+per capture, whether the arguments, Sentry's frame variables or another sink need it;
+and the time its scrubbing spent in user code (`user_time`, bounded by
+`USER_CODE_BUDGET`).
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from urllib.parse import quote, quote_plus
 from autocapture._scrub._options import REDACTED
 
 __all__ = [
+    "USER_CODE_BUDGET",
     "MAX_SECRETS",
     "MIN_SECRET_LENGTH",
     "EventSecrets",
     "active_secrets",
     "current_secrets",
+    "UserTime",
     "tracking_secrets",
 ]
 
@@ -45,6 +49,26 @@ MAX_SECRET_LENGTH: Final = 4096
 MAX_REPRS: Final = 256
 """Objects whose `repr` one capture remembers (with at most `MAX_REPR_CHARS` in all)."""
 MAX_REPR_CHARS: Final = 4_000_000
+USER_CODE_BUDGET: Final = 0.05
+"""Seconds one capture (or one scrub call outside a capture) may spend in the user's
+`ScrubOptions.callback` and `extra_patterns`; then the scrubber fails closed."""
+
+
+class UserTime:
+    """The time spent in user code (callback, patterns) by one capture's scrubbing."""
+
+    __slots__ = ("spent",)
+
+    def __init__(self) -> None:
+        """Start at zero."""
+        self.spent = 0.0
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether `USER_CODE_BUDGET` is spent."""
+        return self.spent >= USER_CODE_BUDGET
+
+
 # Values that are markers or too common to be anyone's secret.
 _AUTH_SCHEMES: Final = frozenset(("bearer", "basic", "token", "bot", "apikey", "digest"))
 _NOT_SECRETS: Final = frozenset(
@@ -55,7 +79,7 @@ _NOT_SECRETS: Final = frozenset(
 class EventSecrets:
     """The secret values found while building one event, and their encoded forms."""
 
-    __slots__ = ("_forms", "_sorted", "repr_chars", "reprs", "values")
+    __slots__ = ("_forms", "_sorted", "repr_chars", "reprs", "user_time", "values")
 
     def __init__(self, *, remember_reprs: bool = True) -> None:
         """Start empty.
@@ -71,6 +95,7 @@ class EventSecrets:
         # reused by another within the capture.
         self.reprs: Optional[dict[int, tuple[object, str]]] = {} if remember_reprs else None
         self.repr_chars = 0
+        self.user_time = UserTime()  # the callback's and patterns' budget, per capture
 
     def __bool__(self) -> bool:
         return bool(self.values)

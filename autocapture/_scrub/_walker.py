@@ -17,6 +17,7 @@ import enum
 import functools
 import hashlib
 import os
+import time
 import types
 import uuid
 from collections.abc import Mapping, Sequence
@@ -27,16 +28,18 @@ from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
 from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
 from autocapture._scrub._shapes import is_card_number
+from autocapture._scrub._text import merge_spans
 from autocapture._scrub._tracking import (
     MAX_REPR_CHARS,
     MAX_REPRS,
     EventSecrets,
+    UserTime,
     current_secrets,
 )
 
 if TYPE_CHECKING:
     from autocapture._scrub._scrubber import Scrubber
-    from autocapture._scrub._text import Span
+    from autocapture._scrub._text import Span, TextRules
 
 __all__ = [
     "CYCLE_MARKER",
@@ -185,8 +188,11 @@ class Walk:
         "max_items",
         "max_str",
         "on_path",
+        "scrubber",
         "short",
         "spans",
+        "text_rules",
+        "user_time",
     )
 
     def __init__(self, scrubber: Scrubber, found: Optional[EventSecrets] = None) -> None:
@@ -201,6 +207,11 @@ class Walk:
         # maps to its label (None when the key names no secret), shared by every walk.
         self.key_labels: dict[str, Optional[str]] = scrubber._key_labels  # noqa: SLF001
         self.callback = scrubber._callback  # noqa: SLF001
+        self.scrubber = scrubber
+        # User patterns run per text (not memoised) under the capture's time budget.
+        rules = scrubber._text  # noqa: SLF001
+        self.text_rules: Optional[TextRules] = rules if rules.has_extra else None
+        self.user_time = self.found.user_time if self.found is not None else UserTime()
         self.max_str = options.max_string_length
         self.max_depth = options.max_depth
         self.max_items = options.max_items
@@ -221,14 +232,25 @@ class Walk:
         return tuple(parts)
 
     def ask(self, path: object, value: object, rule: str) -> object:
-        """Ask the callback about a match; None means redact, KEEP means keep."""
+        """Ask the callback about a match; None means redact, KEEP means keep.
+
+        Once the capture has spent its time in user code (`USER_CODE_BUDGET`), the
+        callback is not asked any more: the match is redacted (fail closed).
+        """
         callback = self.callback
         if callback is None:
             return None
+        clock = self.user_time
+        if clock.exhausted:
+            self.scrubber.report_over_budget("ScrubOptions.callback")
+            return None
+        started = time.perf_counter()
         try:
             answer = callback(ScrubMatch(self.flat(path), value, rule))
         except Exception:
             return None  # fail closed
+        finally:
+            clock.spent += time.perf_counter() - started
         if answer is value or answer is KEEP:
             return KEEP
         return answer
@@ -256,21 +278,28 @@ class Walk:
         if found is not None and found.values:
             text = found.scrub_text(text)
         spans = self.spans(text)
+        if self.text_rules is not None and text:
+            extra = self.text_rules.extra_spans(text, self.user_time)
+            if extra is None:  # out of time: what was not scanned may hold a secret
+                self.scrubber.report_over_budget("ScrubOptions.extra_patterns")
+                return REDACTED
+            if extra:
+                spans = merge_spans([*spans, *extra])
         if not spans:
             return text
         parts: list[str] = []
         last = 0
         for start, end, rule in spans:
-            if found is not None:
-                found.add(text[start:end])
             parts.append(text[last:start])
             replacement = REDACTED
-            if self.callback is not None:
-                answer = self.ask(path, text[start:end], rule)
-                if answer is KEEP:
-                    replacement = text[start:end]
-                elif isinstance(answer, str):
+            answer = None if self.callback is None else self.ask(path, text[start:end], rule)
+            if answer is KEEP:
+                replacement = text[start:end]
+            else:
+                if isinstance(answer, str):
                     replacement = answer
+                if found is not None:
+                    found.add(text[start:end])  # a secret: redacted wherever else it appears
             parts.append(replacement)
             last = end
         parts.append(text[last:])
@@ -297,6 +326,8 @@ class Walk:
 
     def key_text(self, key: str) -> str:
         """Scrub a mapping key for secret shapes (a dict keyed by tokens leaks them)."""
+        if self.text_rules is not None:
+            return self.text(key, None)
         if len(key) < 3:  # noqa: PLR2004 - nothing we detect is shorter
             return key
         return self.text(key, None) if self.spans(key) else key
@@ -329,11 +360,11 @@ class Walk:
         """Pass an int through unless it is a Luhn-valid card number."""
         digits = str(abs(value)) if value.bit_length() < 128 else ""  # noqa: PLR2004
         if digits and is_card_number(digits):
-            if self.found is not None:
-                self.found.add(digits)
             answer = self.ask(path, value, "value:card_number")
             if answer is KEEP:
                 return value
+            if self.found is not None:
+                self.found.add(digits)
             return REDACTED if answer is None else self.value(answer, path, 0)
         return value
 
@@ -348,9 +379,9 @@ class Walk:
         child = (path, key) if self.callback is not None else None
         if label is None:
             return self.value(value, child, depth)
-        if self.found is not None:
-            self.collect(value, 0)
         answer = self.ask(child, value, "key:" + label)
+        if answer is not KEEP and self.found is not None:
+            self.collect(value, 0)  # a secret: redacted wherever else it appears
         if answer is None:
             self.budget -= len(REDACTED)
             return REDACTED
@@ -372,7 +403,11 @@ class Walk:
             max_items = self.max_items
             # The common leaves (a plain string or int under an ordinary name) are done
             # inline: same checks as item() -> value() -> string(), a third of the calls.
-            fast = self.callback is None and (self.found is None or not self.found.values)
+            fast = (
+                self.callback is None
+                and self.text_rules is None
+                and (self.found is None or not self.found.values)
+            )
             spans, short, classify, max_str = self.spans, self.short, self.classify, self.max_str
             labels = self.key_labels
             # Once a key is converted (not a str, or redacted) it may equal another key;
@@ -469,9 +504,9 @@ class Walk:
             track = self.callback is not None
             name = self.value(pair[0], (path, 0) if track else None, depth + 1)
             child = (path, 1) if track else None
-            if self.found is not None:
-                self.collect(pair[1], 0)
             answer = self.ask(child, pair[1], "key:" + label)
+            if answer is not KEEP and self.found is not None:
+                self.collect(pair[1], 0)
             if answer is None:
                 self.budget -= len(REDACTED)
                 return [name, REDACTED]
