@@ -11,11 +11,11 @@ is prose (`password: required`, `token: expired`) is no secret (`PROSE_VALUES`).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from typing import TYPE_CHECKING, Callable, Final, Optional
 
+from autocapture._scrub._lazy import LazyPattern
 from autocapture._scrub._shapes import (
     PII_SHAPES,
     SHAPES,
@@ -66,7 +66,7 @@ PROSE_VALUES: Final = frozenset(
 )
 # `password Zq9x...`, `the api_key is ...`, `password => ...`, `--password ...`: a secret
 # word, spaces (or `is`/`was`/`=>`), then a word that looks random (see `_looks_secret`).
-_WORD_FORM_RE: Final = re.compile(
+_WORD_FORM_RE: Final = LazyPattern(
     r"(?i:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|credentials?)[0-9]*"
     r"[ \t]+(?:(?:is|was|=>|:=)[ \t]+)?(?=[^\s])"
 )
@@ -77,7 +77,7 @@ _IDENT_CHARS: Final = frozenset(_IDENT)
 # escaped quotes (JSON inside a JSON string: `\"...\"`) runs to the next escaped quote,
 # over doubly escaped ones (`\\\"`). An opening bracket starts a list, tuple or mapping,
 # replaced whole (see `_bracketed_end`). Anything else is a bare word.
-_VALUE_RE: Final = re.compile(
+_VALUE_RE: Final = LazyPattern(
     r"""[ \t]{0,3}(?:(?i:bearer|basic|token|apikey|api-key|bot|digest|negotiate|ntlm|dpop"""
     r"""|key|sso-key)[ \t]+)?(?:"""
     r"""(?P<open>[(\[{])"""
@@ -89,7 +89,7 @@ _VALUE_RE: Final = re.compile(
 )
 # One token of a bracketed value: a run of plain characters, an escape, a quoted string
 # closed on its line, a bracket, or a lone quote (an apostrophe in prose).
-_NEST_RE: Final = re.compile(
+_NEST_RE: Final = LazyPattern(
     r"""[^"'\\()\[\]{}]+|\\.?|"(?:[^"\\\r\n]|\\.)*"|'(?:[^'\\\r\n]|\\.)*'|[(\[{]|[)\]}]|["']""",
     re.DOTALL,
 )
@@ -103,11 +103,11 @@ _EXTRA_OVERLAP: Final = 1024  # chars of a bracketed value scanned for its closi
 # with `...`, which can drop the key in front of a secret.
 _PYDANTIC_INPUT: Final = "input_value"
 _PYDANTIC_INPUT_END: Final = ", input_type="
-_LINE_RE: Final = re.compile(r"[ \t]{0,3}(?P<line>[^\r\n]{1,2048})")
+_LINE_RE: Final = LazyPattern(r"[ \t]{0,3}(?P<line>[^\r\n]{1,2048})")
 _LINE_LABELS: Final = frozenset(("cookie", "cookies"))
 _CLOSERS: Final = {")": "(", "]": "[", "}": "{", ">": "<"}
 
-_IPV6_RE: Final = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
+_IPV6_RE: Final = LazyPattern(r"(?<![\w:.])[0-9A-Fa-f:]{2,39}(?:\.\d{1,3}){0,3}(?![\w:])")
 _EMAIL_LOCAL: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
 )
@@ -249,7 +249,9 @@ class TextRules:
                     self._scan(text, m, found, gated_pattern, gated_info)
         if self._pii and ("::" in text or text.count(":") >= 7):  # noqa: PLR2004
             found.extend(
-                (m.start(), m.end(), "pii:ipv6") for m in _IPV6_RE.finditer(text) if _ipv6_ok(m[0])
+                (m.start(), m.end(), "pii:ipv6")
+                for m in _IPV6_RE.get().finditer(text)
+                if _ipv6_ok(m[0])
             )
         if _has_word_form_stem(lowered):
             self._word_forms(text, found)
@@ -415,7 +417,7 @@ class TextRules:
             pos += 1
         rule = "text_key:" + label
         if label in _LINE_LABELS or text[pos : pos + 8].lstrip().lower().startswith("digest "):
-            line = _LINE_RE.match(text, pos)
+            line = _LINE_RE.get().match(text, pos)
             if line is None or _is_prose(line["line"]):
                 return None
             return line.start("line"), line.end("line"), rule
@@ -423,7 +425,7 @@ class TextRules:
 
     def _word_forms(self, text: str, found: list[Span]) -> None:
         """Find `password Zq9x...` and `api_key is ...`: a secret name, then a random word."""
-        for m in _WORD_FORM_RE.finditer(text):
+        for m in _WORD_FORM_RE.get().finditer(text):
             name_end = m.start()
             while name_end < m.end() and text[name_end] in _IDENT_CHARS:
                 name_end += 1
@@ -470,7 +472,7 @@ def _value_span(  # noqa: PLR0911 - one return per form of value
     text: str, pos: int, rule: str, *, quoted_only: bool = False
 ) -> Optional[Span]:
     """Return the span of the value that starts at `pos` (after a secret name), or None."""
-    escaped = _ESCAPED_QUOTE_RE.match(text, pos)
+    escaped = _ESCAPED_QUOTE_RE.get().match(text, pos)
     if escaped is not None:  # `\\\"value\\\"`: JSON inside JSON inside JSON
         closer = escaped["open"]
         start = escaped.end()
@@ -479,7 +481,7 @@ def _value_span(  # noqa: PLR0911 - one return per form of value
         while end > start and text[end - 1] == "\\":  # a quote escaped once more: inside
             end = text.find(closer, end + 1, high)
         return start, (min(len(text), start + 512) if end < 0 else end), rule
-    value = _VALUE_RE.match(text, pos)
+    value = _VALUE_RE.get().match(text, pos)
     if value is None:
         return None
     group = value.lastgroup
@@ -539,7 +541,7 @@ def _looks_secret(value: str) -> bool:
     return any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
 
 
-_ESCAPED_QUOTE_RE: Final = re.compile(r"[ \t]{0,3}(?P<open>\\{1,7}[\"'])")
+_ESCAPED_QUOTE_RE: Final = LazyPattern(r"[ \t]{0,3}(?P<open>\\{1,7}[\"'])")
 
 
 def _bracketed_end(text: str, start: int) -> int:
@@ -550,7 +552,7 @@ def _bracketed_end(text: str, start: int) -> int:
     there: the scrubber fails closed.
     """
     limit = min(len(text), start + _NEST_LIMIT)
-    match = _NEST_RE.match
+    match = _NEST_RE.get().match
     depth = 0
     pos = start
     while pos < limit:
@@ -569,6 +571,8 @@ def _bracketed_end(text: str, start: int) -> int:
 
 
 def _ipv6_ok(candidate: str) -> bool:
+    import ipaddress  # 3 ms to import: only for a text that may hold an IPv6 address
+
     if "::" not in candidate and candidate.count(":") != 7:  # noqa: PLR2004
         return False
     try:
