@@ -7,11 +7,16 @@ one module per concept:
 |---|---|
 | `_keys` | the words that name a secret (a table), and `KeyRules` that compares on words |
 | `_shapes` | the shapes of secret values (a table, each row naming its source) |
-| `_text` | `TextRules`: finds shapes and `name=value` forms inside any text |
+| `_validators` | what a shape's candidate must also satisfy (Luhn, a JWT header, ...) |
+| `_forms` | `name=value` and `password Zq9x...` forms in text, judged by the key rules |
+| `_text` | `TextRules`: finds shapes and forms inside any text, in one combined pattern |
+| `_objects` | what kind of value the walker has, read without running user code |
 | `_walker` | one scrub call over any value, with its limits and markers |
 | `_tracking` | `EventSecrets`: what one event found secret, redacted event-wide |
 | `_options` | `ScrubOptions`, `ScrubMatch`, `KEEP`, `REDACTED` |
 | `_scrubber` | `Scrubber`: the rules compiled once, and its entry points |
+| `_lazy` | `LazyPattern`: a regex compiled on first use (imports stay cheap) |
+| `_logs` | `ScrubbingFilter` and `scrub_logs()`: the process's own log output |
 
 - **Key rules** (`_keys.KeyRules`): a value found under a name that
   names a secret (`password`, `api_key`, `Authorization`, `session_id`, ...) is replaced

@@ -19,27 +19,14 @@ password of a URL, only the token of a webhook URL).
 
 To add a shape: add a row (with its source) and a planted case in
 `tests/test_scrub_corpus.py`; `TextRules` needs nothing else unless the shape needs a
-validator (see `_check` in `_text.py`).
+validator (`_validators`, called from `_check` in `_text.py`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Final, NamedTuple
 
-__all__ = [
-    "PII_SHAPES",
-    "SHAPES",
-    "Shape",
-    "http_credentials_ok",
-    "ipv4_ok",
-    "is_card_number",
-    "jwt_ok",
-    "luhn_ok",
-    "openai_ok",
-]
+__all__ = ["PII_SHAPES", "SHAPES", "Shape"]
 
 
 class Shape(NamedTuple):
@@ -431,77 +418,3 @@ PII_SHAPES: Final[tuple[Shape, ...]] = (
         source="RFC 791",
     ),
 )
-
-_CARD_FIRST_DIGITS: Final = "23456"  # issuer ranges; excludes epoch-millisecond numbers
-
-
-def luhn_ok(digits: str) -> bool:
-    """Tell whether a string of digits passes the Luhn checksum.
-
-    Args:
-        digits: Decimal digits only.
-
-    Returns:
-        True when the checksum is valid.
-    """
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:  # noqa: PLR2004 - the Luhn rule itself
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def is_card_number(digits: str) -> bool:
-    """Tell whether digits look like a payment card number (length, issuer digit, Luhn).
-
-    Args:
-        digits: Decimal digits only.
-
-    Returns:
-        True for 13 to 19 digits starting with an issuer digit (2-6) that pass Luhn.
-    """
-    return (
-        13 <= len(digits) <= 19  # noqa: PLR2004 - ISO/IEC 7812 lengths
-        and digits[0] in _CARD_FIRST_DIGITS
-        and luhn_ok(digits)
-    )
-
-
-def jwt_ok(token: str) -> bool:
-    """A JWT's header is base64url JSON naming its algorithm."""
-    header = token.split(".", 1)[0]
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
-        return False
-    return isinstance(decoded, dict) and "alg" in decoded
-
-
-def http_credentials_ok(scheme_and_token: str, token: str) -> bool:
-    """Tell a credential after `Bearer`/`Basic` from an ordinary word in a sentence."""
-    token = token.rstrip(".,;:")
-    if len(token) < 8:  # noqa: PLR2004 - shorter than any real credential
-        return False
-    has_symbol = any(c.isdigit() or c in "._~+/=-" for c in token)
-    if scheme_and_token[:5].lower() == "basic":
-        try:
-            return b":" in base64.b64decode(token + "=" * (-len(token) % 4)) or has_symbol
-        except (ValueError, binascii.Error):
-            return has_symbol
-    if token.isalpha() and token.islower():  # `Bearer authentication required`
-        return False
-    # Capitalised `Bearer x` is how the header is written; lowercase needs more evidence.
-    return scheme_and_token[0] == "B" or has_symbol
-
-
-def openai_ok(token: str) -> bool:
-    """`sk-` keys carry a long random run; kebab-case words (`sk-learn-...`) do not."""
-    return max(len(part) for part in token[3:].split("-")) >= 16  # noqa: PLR2004
-
-
-def ipv4_ok(text: str) -> bool:
-    return all(int(octet) <= 255 for octet in text.split("."))  # noqa: PLR2004

@@ -27,7 +27,6 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
 from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
-from autocapture._scrub._shapes import is_card_number
 from autocapture._scrub._text import merge_spans
 from autocapture._scrub._tracking import (
     MAX_REPR_CHARS,
@@ -36,6 +35,7 @@ from autocapture._scrub._tracking import (
     UserTime,
     current_secrets,
 )
+from autocapture._scrub._validators import is_card_number
 
 if TYPE_CHECKING:
     from autocapture._scrub._scrubber import Scrubber
