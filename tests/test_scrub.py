@@ -777,7 +777,7 @@ def test_realistic_chat_payload() -> None:
 
 def test_short_string_cache_is_bounded_and_never_changes_results() -> None:
     """Repeated short strings give the same result, and the span cache stays bounded."""
-    from autocapture._scrub import _walker as _scrub
+    from autocapture._scrub import _text as _scrub
 
     scrubber = Scrubber()
     secret = "sk_live_" + "a1B2c3D4e5F6g7H8i9J0k1L2"

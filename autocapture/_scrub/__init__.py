@@ -12,6 +12,7 @@ one module per concept:
 | `_text` | `TextRules`: finds shapes and forms inside any text, in one combined pattern |
 | `_objects` | what kind of value the walker has, read without running user code |
 | `_walker` | one scrub call over any value, with its limits and markers |
+| `_structured` | the walker's rarer values by kind (objects, sets), `(name, value)` pairs |
 | `_tracking` | `EventSecrets`: what one event found secret, redacted event-wide |
 | `_options` | `ScrubOptions`, `ScrubMatch`, `KEEP`, `REDACTED` |
 | `_scrubber` | `Scrubber`: the rules compiled once, and its entry points |

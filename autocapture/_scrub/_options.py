@@ -12,10 +12,26 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, Callable, Final, Optional, Union
 
-__all__ = ["KEEP", "REDACTED", "PathT", "ScrubCallback", "ScrubMatch", "ScrubOptions"]
+__all__ = [
+    "CYCLE_MARKER",
+    "KEEP",
+    "MAX_DEPTH_MARKER",
+    "MORE_ITEMS_KEY",
+    "REDACTED",
+    "PathT",
+    "ScrubCallback",
+    "ScrubMatch",
+    "ScrubOptions",
+]
 
 REDACTED: Final = "[REDACTED]"
 """The placeholder of every sensitive value."""
+MAX_DEPTH_MARKER: Final = "[MAX DEPTH]"
+"""A container nested deeper than `ScrubOptions.max_depth`."""
+CYCLE_MARKER: Final = "[CYCLE]"
+"""A container that contains itself."""
+MORE_ITEMS_KEY: Final = "[...]"
+"""The key, in a mapping cut at `ScrubOptions.max_items`, of its `[... N more items]`."""
 
 _MAX_DEPTH_LIMIT: Final = 100  # stays far below the interpreter's recursion limit
 

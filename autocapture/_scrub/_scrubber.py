@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any, Callable, Final, Optional
 
 from autocapture._scrub._keys import KeyRules, split_words
 from autocapture._scrub._options import REDACTED, ScrubOptions
-from autocapture._scrub._text import TextRules
+from autocapture._scrub._text import TextRules, short_cached
 from autocapture._scrub._tracking import USER_CODE_BUDGET, EventSecrets
-from autocapture._scrub._walker import MORE_ITEMS_KEY, Walk, safe_repr, short_cached
+from autocapture._scrub._walker import MORE_ITEMS_KEY, Walk, safe_repr
 
 if TYPE_CHECKING:
     from autocapture._scrub._text import Span

@@ -38,7 +38,14 @@ if TYPE_CHECKING:
 
     from autocapture._scrub._tracking import UserTime
 
-__all__ = ["Span", "TextRules", "merge_spans"]
+__all__ = [
+    "SHORT_CACHE_SIZE",
+    "SHORT_TEXT",
+    "Span",
+    "TextRules",
+    "merge_spans",
+    "short_cached",
+]
 
 # User patterns scan windows of this size, overlapping so that a match up to the overlap's
 # length across a window's end is still found whole.
@@ -305,6 +312,31 @@ class TextRules:
         if not ok:
             return None
         return start, end, ("pii:" if rule == "ipv4" else "value:") + rule
+
+
+# Short strings repeat (keys, roles, model names, table names): their secret spans are
+# remembered, bounded in count and length. The cache lives and dies with its Scrubber.
+SHORT_TEXT: Final = 64
+SHORT_CACHE_SIZE: Final = 4096
+
+
+def short_cached(
+    spans: Callable[[str], list[Span]], cache: dict[str, list[Span]]
+) -> Callable[[str], list[Span]]:
+    """Memoise ``spans`` for short strings in ``cache`` (callers only read the lists)."""
+
+    def cached(text: str) -> list[Span]:
+        if len(text) > SHORT_TEXT:
+            return spans(text)
+        found = cache.get(text)
+        if found is None:
+            found = spans(text)
+            if len(cache) >= SHORT_CACHE_SIZE:
+                cache.clear()  # crude but bounded, and lock-free: a miss only costs a scan
+            cache[text] = found
+        return found
+
+    return cached
 
 
 def merge_spans(spans: list[Span]) -> list[Span]:

@@ -26,9 +26,11 @@ import contextlib
 import contextvars
 import json
 from collections.abc import Iterable, Iterator
-from typing import Final, Optional
+from itertools import islice
+from typing import Any, Final, Optional
 from urllib.parse import quote, quote_plus
 
+from autocapture._scrub._objects import bytes_text
 from autocapture._scrub._options import REDACTED
 
 __all__ = [
@@ -144,6 +146,28 @@ class EventSecrets:
         forms.add(json.dumps(text)[1:-1])
         forms.add(repr(text)[1:-1])
         self._sorted = None
+
+    def add_found(self, value: object, depth: int = 0) -> None:
+        """Remember a value redacted under a secret name (its strings, if a container).
+
+        Only plain builtins are looked into, and boundedly: a secret `credentials` dict's
+        values are secrets too, but no user code runs to find them.
+
+        Args:
+            value: The raw value.
+            depth: How deep inside the redacted value this is (at most 3 levels).
+        """
+        cls = type(value)
+        if cls is str or cls is int:
+            self.add(value)
+        elif cls is bytes:
+            text = bytes_text(value)  # type: ignore[arg-type]  # narrowed by `cls`
+            if text is not None:
+                self.add(text)
+        elif depth < 3 and (cls is dict or cls is list or cls is tuple):  # noqa: PLR2004
+            items: Any = dict.values(value) if cls is dict else value  # type: ignore[arg-type]
+            for item in islice(items, 32):
+                self.add_found(item, depth + 1)
 
     def add_all(self, values: Iterable[object]) -> None:
         """Remember several values."""

@@ -5,29 +5,31 @@ namedtuples and plain objects, never calling user code except a bounded `repr` a
 resort, and bounds the result (string length, depth, items per container, total size)
 with visible markers. What it redacts it can report to an `EventSecrets` (event-wide
 tracking), so the same values can be redacted wherever else they appear in the event.
+
+Strings, mappings and sequences are handled here, inline for speed; the rarer values go
+to `_structured.other` by their kind (`_objects.kind_of`).
 """
 
 from __future__ import annotations
 
-import collections
-import dataclasses
-import datetime as dt
-import decimal
 import enum
-import functools
-import hashlib
-import os
 import time
-import types
-import uuid
 from collections.abc import Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from itertools import islice
-from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
-from autocapture._scrub._options import KEEP, REDACTED, PathT, ScrubMatch
-from autocapture._scrub._text import merge_spans
+from autocapture._scrub._objects import bytes_key, safe_repr
+from autocapture._scrub._options import (
+    CYCLE_MARKER,
+    KEEP,
+    MAX_DEPTH_MARKER,
+    MORE_ITEMS_KEY,
+    REDACTED,
+    PathT,
+    ScrubMatch,
+)
+from autocapture._scrub._structured import other, pair_label, scrub_pair
+from autocapture._scrub._text import SHORT_CACHE_SIZE, SHORT_TEXT, merge_spans
 from autocapture._scrub._tracking import (
     MAX_REPR_CHARS,
     MAX_REPRS,
@@ -47,125 +49,14 @@ __all__ = [
     "MORE_ITEMS_KEY",
     "Walk",
     "safe_repr",
-    "short_cached",
 ]
 
-MAX_DEPTH_MARKER: Final = "[MAX DEPTH]"
-CYCLE_MARKER: Final = "[CYCLE]"
-MORE_ITEMS_KEY: Final = "[...]"
 
 _SCAN_MARGIN: Final = (
     2048  # chars scanned past `max_string_length`, so a cut never halves a secret
 )
 _BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
-# Short strings repeat (keys, roles, model names, table names): their secret spans are
-# remembered, bounded in count and length. The cache lives and dies with its Scrubber.
-SHORT_TEXT: Final = 64
-SHORT_CACHE_SIZE: Final = 4096
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
-_BYTES_KEY_TEXT: Final = 256  # a bytes key up to this size is used as its text if UTF-8
-# Keys the hash of a binary mapping key, so the marker cannot be matched against guesses.
-_BYTES_KEY_SALT: Final = os.urandom(16)
-
-
-def _type_name(obj: object) -> str:
-    """`module.QualName` of an object's type, without calling user code."""
-    cls = type(obj)
-    module = getattr(cls, "__module__", None)
-    qualname = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "object")
-    if isinstance(module, str) and module != "builtins":
-        return f"{module}.{qualname}"
-    return str(qualname)
-
-
-def safe_repr(obj: object, limit: int) -> str:
-    """`repr(obj)` cut to `limit` chars, or an `<unrepresentable T>` marker if it fails."""
-    try:
-        text = repr(obj)
-    except Exception:
-        return f"<unrepresentable {_type_name(obj)}>"
-    return text[:limit]
-
-
-_SCALAR_TO_STR: Final = (dt.datetime, dt.date, dt.time)
-_OPAQUE: Final = (
-    type,
-    types.FunctionType,
-    types.BuiltinFunctionType,
-    types.MethodType,
-    types.ModuleType,
-    functools.partial,
-    BaseException,
-)
-
-
-_PLAIN_MAPPINGS: Final = frozenset((types.MappingProxyType, collections.ChainMap))
-_PLAIN_SEQUENCES: Final = frozenset((collections.deque, range))
-# Libraries whose Mapping/Sequence types hold their items (headers, multidicts, forms).
-_WALKABLE_MODULES: Final = (
-    "autocapture.",
-    "collections",
-    "starlette.",
-    "werkzeug.",
-    "multidict",
-    "requests.",
-    "httpx",
-    "aiohttp",
-    "django.http",
-    "django.utils.datastructures",
-    "email.",
-    "http.",
-    "urllib3.",
-    "pydantic",
-    "typing",
-    "builtins",
-)
-
-
-def _walkable(cls: type) -> bool:
-    """Tell whether a container type holds its items (so iterating runs no query)."""
-    module = cls.__dict__.get("__module__") or getattr(cls, "__module__", "")
-    return isinstance(module, str) and (
-        module.startswith(_WALKABLE_MODULES) or module in ("collections", "types")
-    )
-
-
-def _raw_bytes(value: Union[bytes, bytearray, memoryview]) -> bytes:
-    """The data of a bytes-like value as exact `bytes`, without calling a subclass's code."""
-    if isinstance(value, bytes):
-        return bytes.__getitem__(value, slice(None))
-    if isinstance(value, bytearray):
-        return bytes(bytearray.__getitem__(value, slice(None)))
-    return value.tobytes()
-
-
-def _bytes_text(data: bytes) -> Optional[str]:
-    """The text of short UTF-8 bytes (a name written as bytes, like ASGI headers), or None."""
-    if len(data) > _BYTES_KEY_TEXT:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def short_cached(
-    spans: Callable[[str], list[Span]], cache: dict[str, list[Span]]
-) -> Callable[[str], list[Span]]:
-    """Memoise ``spans`` for short strings in ``cache`` (callers only read the lists)."""
-
-    def cached(text: str) -> list[Span]:
-        if len(text) > SHORT_TEXT:
-            return spans(text)
-        found = cache.get(text)
-        if found is None:
-            found = spans(text)
-            if len(cache) >= SHORT_CACHE_SIZE:
-                cache.clear()  # crude but bounded, and lock-free: a miss only costs a scan
-            cache[text] = found
-        return found
-
-    return cached
 
 
 # What `Walk.key_labels` holds for a key not seen yet.
@@ -352,7 +243,7 @@ class Walk:
                 return value
             if cls is float:
                 return value if value - value == 0 else str(value)  # type: ignore[operator]
-            return self.other(value, path, depth)
+            return other(self, value, path, depth)
         except Exception:
             return REDACTED  # fail closed for this subtree
 
@@ -381,7 +272,7 @@ class Walk:
             return self.value(value, child, depth)
         answer = self.ask(child, value, "key:" + label)
         if answer is not KEEP and self.found is not None:
-            self.collect(value, 0)  # a secret: redacted wherever else it appears
+            self.found.add_found(value)  # a secret: redacted wherever else it appears
         if answer is None:
             self.budget -= len(REDACTED)
             return REDACTED
@@ -471,69 +362,15 @@ class Walk:
                 kind = type(v)
                 if kind is tuple or kind is list:
                     pair: Sequence[object] = v  # type: ignore[assignment]  # narrowed by `kind`
-                    label = self.pair_label(pair)
+                    label = pair_label(self, pair)
                     if label is not None:
-                        out.append(self.pair(label, pair, (path, i) if track else None, depth + 1))
+                        child = (path, i) if track else None
+                        out.append(scrub_pair(self, label, pair, child, depth + 1))
                         continue
                 out.append(self.value(v, (path, i) if track else None, depth + 1))
             return out
         finally:
             self.on_path.discard(ident)
-
-    def pair_label(self, pair: Sequence[object]) -> Optional[str]:
-        """The secret phrase a `(name, value)` pair's name names (`X-Api-Key`), or None."""
-        if len(pair) != 2:  # noqa: PLR2004 - a pair
-            return None
-        name = pair[0]
-        if type(name) is str:
-            return self.classify(name)
-        if isinstance(name, (bytes, bytearray)):
-            text = _bytes_text(_raw_bytes(name))
-            return None if text is None else self.classify(text)
-        return None
-
-    def pair(self, label: str, pair: Sequence[object], path: object, depth: int) -> Any:
-        """Scrub a `(name, value)` pair whose name names a secret: the value is redacted."""
-        if depth >= self.max_depth:
-            return MAX_DEPTH_MARKER
-        ident = id(pair)
-        if ident in self.on_path:
-            return CYCLE_MARKER
-        self.on_path.add(ident)
-        try:
-            track = self.callback is not None
-            name = self.value(pair[0], (path, 0) if track else None, depth + 1)
-            child = (path, 1) if track else None
-            answer = self.ask(child, pair[1], "key:" + label)
-            if answer is not KEEP and self.found is not None:
-                self.collect(pair[1], 0)
-            if answer is None:
-                self.budget -= len(REDACTED)
-                return [name, REDACTED]
-            return [name, self.value(pair[1] if answer is KEEP else answer, child, depth + 1)]
-        finally:
-            self.on_path.discard(ident)
-
-    def collect(self, value: object, depth: int) -> None:
-        """Report a value redacted under a secret name (its strings, if a container).
-
-        Only plain builtins are looked into, and boundedly: a secret `credentials` dict's
-        values are secrets too, but no user code runs to find them.
-        """
-        found = self.found
-        if found is None:
-            return
-        cls = type(value)
-        if cls is str or cls is int:
-            found.add(value)
-        elif cls is bytes:
-            text = _bytes_text(value)  # type: ignore[arg-type]  # narrowed by `cls`
-            if text is not None:
-                found.add(text)
-        elif depth < 3 and (cls is dict or cls is list or cls is tuple):  # noqa: PLR2004
-            items: Any = dict.values(value) if cls is dict else value  # type: ignore[arg-type]
-            for item in islice(items, 32):
-                self.collect(item, depth + 1)
 
     @staticmethod
     def unique_key(key: str, taken: Mapping[str, object]) -> str:
@@ -558,164 +395,9 @@ class Walk:
         if isinstance(key, enum.Enum):
             return self.key_str(key.value)
         if isinstance(key, (bytes, bytearray, memoryview)):
-            return self.bytes_key(key)
+            return bytes_key(key)
         if isinstance(key, (int, float)):
             return str(float(key) if isinstance(key, float) else int(key))
         if isinstance(key, str):
             return str.__str__(key)
         return self.repr(key, self.max_str)
-
-    @staticmethod
-    def bytes_key(key: Union[bytes, bytearray, memoryview]) -> str:
-        """Use a short UTF-8 bytes key as its text (so key rules see it), else a marker.
-
-        The marker carries a keyed hash: binary keys of the same length stay distinct, and
-        the hash cannot be checked against guessed keys.
-        """
-        data = _raw_bytes(key)
-        text = _bytes_text(data)
-        if text is not None:
-            return text
-        digest = hashlib.blake2b(data, digest_size=4, key=_BYTES_KEY_SALT).hexdigest()
-        return f"<{type(key).__name__} len={len(data)} #{digest}>"
-
-    @staticmethod
-    def bytes_marker(value: Union[bytes, bytearray, memoryview]) -> str:
-        """Summarise binary data without showing it."""
-        size = value.nbytes if isinstance(value, memoryview) else len(value)
-        return f"<{type(value).__name__} len={size}>"
-
-    def other(self, value: object, path: object, depth: int) -> Any:  # noqa: C901, PLR0911, PLR0912
-        """Scrub the rarer kinds of values.
-
-        Types are read with `type()` and `issubclass`, never `isinstance`: `isinstance`
-        reads `__class__`, which evaluates a lazy proxy (user code, a query, a request).
-        """
-        cls = type(value)
-        if issubclass(cls, enum.Enum):
-            return self.value(value.value, path, depth)  # type: ignore[attr-defined]
-        if issubclass(cls, str):  # a str subclass: its data, not its methods
-            return self.string(str.__str__(value), path)
-        if issubclass(cls, bool):
-            return bool(value)
-        if issubclass(cls, int):
-            return self.value(int.__index__(value), path, depth)  # type: ignore[arg-type]
-        if issubclass(cls, float):
-            return self.value(float.__float__(value), path, depth)  # type: ignore[arg-type]
-        if issubclass(cls, (bytes, bytearray, memoryview)):
-            return self.bytes_marker(value)  # type: ignore[arg-type]
-        if issubclass(cls, _SCALAR_TO_STR):
-            return self.string(value.isoformat(), path)  # type: ignore[attr-defined]
-        if issubclass(cls, (uuid.UUID, decimal.Decimal, PurePath)):
-            return self.string(str(value), path)
-        if issubclass(cls, tuple) and isinstance(getattr(cls, "_fields", None), tuple):
-            return self.fields(value, zip(cls._fields, value), path, depth, typed=False)  # type: ignore[attr-defined, call-overload]
-        # Containers are walked when they hold their items (builtins and their subclasses,
-        # the stdlib's); any other Mapping or Sequence may fetch rows or pages when
-        # iterated (a query set, a lazy list): it gets its one bounded repr instead.
-        if issubclass(cls, Mapping):
-            if issubclass(cls, dict) or cls in _PLAIN_MAPPINGS or _walkable(cls):
-                return self.mapping(value, path, depth)  # type: ignore[arg-type]
-            return self.string(self.repr(value), path)
-        if issubclass(cls, (list, tuple)) or cls in _PLAIN_SEQUENCES:
-            return self.sequence(value, path, depth)  # type: ignore[arg-type]
-        if issubclass(cls, (set, frozenset)) or (issubclass(cls, AbstractSet) and _walkable(cls)):
-            return self.unordered(value, path, depth)  # type: ignore[arg-type]
-        if issubclass(cls, Sequence):
-            if _walkable(cls):
-                return self.sequence(value, path, depth)  # type: ignore[arg-type]
-            return self.string(self.repr(value), path)
-        if issubclass(cls, _OPAQUE):
-            return self.string(self.repr(value), path)
-        try:
-            fields = self.field_items(value)
-        except Exception:  # a hostile `__dict__`, field or descriptor: fall back to repr
-            fields = None
-        if fields is not None:
-            return self.fields(value, fields[0], path, depth, typed=fields[1])
-        return self.string(self.repr(value), path)
-
-    def unordered(self, value: AbstractSet[object], path: object, depth: int) -> Any:
-        """Scrub a set into a list sorted by the scrubbed items' repr (deterministic)."""
-        if depth >= self.max_depth:
-            return MAX_DEPTH_MARKER
-        ident = id(value)
-        if ident in self.on_path:
-            return CYCLE_MARKER
-        self.on_path.add(ident)
-        try:
-            track = self.callback is not None
-            items = list(islice(value, self.max_items + 1))
-            extra = len(items) > self.max_items
-            out = [
-                self.value(v, (path, i) if track else None, depth + 1)
-                for i, v in enumerate(items[: self.max_items])
-            ]
-            out.sort(key=repr)  # scrubbed items are plain data: repr is safe and cheap
-            if extra:
-                out.append(self.more(value, self.max_items))
-            return out
-        finally:
-            self.on_path.discard(ident)
-
-    @staticmethod
-    def field_items(value: object) -> Optional[tuple[Any, bool]]:
-        """The (name, value) pairs of a structured object, and whether to add `__type__`.
-
-        Dataclasses, attrs classes and pydantic models give their declared fields (read
-        from the instance, so no validator or property runs); other objects their
-        `__dict__`. None when the object has neither.
-        """
-        cls = type(value)
-        if dataclasses.is_dataclass(cls):
-            names = [f.name for f in dataclasses.fields(cls)]
-            return [(n, getattr(value, n)) for n in names if hasattr(value, n)], False
-        attrs_fields = getattr(cls, "__attrs_attrs__", None)
-        if isinstance(attrs_fields, tuple):
-            pairs = [
-                (n, getattr(value, n))
-                for a in attrs_fields
-                if isinstance(n := getattr(a, "name", None), str) and hasattr(value, n)
-            ]
-            return pairs, False
-        pydantic_fields = getattr(cls, "__pydantic_fields__", None)
-        if isinstance(pydantic_fields, dict):
-            data = object.__getattribute__(value, "__dict__")
-            pairs = [(n, data[n]) for n in pydantic_fields if n in data]
-            extra = getattr(value, "__pydantic_extra__", None)
-            if isinstance(extra, dict):
-                pairs.extend(extra.items())
-            return pairs, False
-        try:
-            data = object.__getattribute__(value, "__dict__")
-        except AttributeError:
-            return None
-        if not isinstance(data, dict):
-            return None
-        return list(data.items()), True
-
-    def fields(self, value: object, pairs: Any, path: object, depth: int, *, typed: bool) -> Any:
-        """Scrub an object's fields as a mapping (optionally tagged with `__type__`)."""
-        if depth >= self.max_depth:
-            return MAX_DEPTH_MARKER
-        ident = id(value)
-        if ident in self.on_path:
-            return CYCLE_MARKER
-        # A type named like a secret (`SecretStr`, `AccessToken`) is redacted whole.
-        if self.classify(type(value).__name__) is not None:
-            answer = self.ask(path, value, "key:" + str(self.classify(type(value).__name__)))
-            if answer is None:
-                return REDACTED
-        self.on_path.add(ident)
-        try:
-            out: dict[str, Any] = {"__type__": _type_name(value)} if typed else {}
-            for count, (k, v) in enumerate(pairs):
-                if count >= self.max_items or self.budget <= 0:
-                    out[MORE_ITEMS_KEY] = f"[... {len(pairs) - count} more items]"
-                    break
-                key = k if type(k) is str else self.key_str(k)
-                self.budget -= len(key)
-                out[key] = self.item(key, v, path, depth + 1)
-            return out
-        finally:
-            self.on_path.discard(ident)
