@@ -314,9 +314,10 @@ class TextRules:
         return start, end, ("pii:" if rule == "ipv4" else "value:") + rule
 
 
-# Short strings repeat (keys, roles, model names, table names): their secret spans are
-# remembered, bounded in count and length. The cache lives and dies with its Scrubber.
-SHORT_TEXT: Final = 64
+# Short strings repeat (keys, roles, model names, table names, a tool's description in
+# every request): their secret spans are remembered, bounded in count and length. The
+# cache lives and dies with its Scrubber.
+SHORT_TEXT: Final = 128
 SHORT_CACHE_SIZE: Final = 4096
 
 
