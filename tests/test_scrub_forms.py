@@ -144,3 +144,16 @@ def test_timestamps_are_no_assignments_but_a_numeric_extra_key_still_is() -> Non
         "see 1234:[REDACTED] and 1234=[REDACTED]"
     )
     assert Scrubber().scrub_text("see 1234:Zq9xLm2Pw7") == "see 1234:Zq9xLm2Pw7"
+
+
+def test_the_anchor_lookaheads_are_derived_from_the_shapes() -> None:
+    """The class of a branch's first character is read from its regex, or left unknown."""
+    from autocapture._scrub._first import first_class
+
+    assert first_class(r"(?<=sk-)[A-Za-z0-9_-]{20,}") == r"A-Za-z0-9_\-"
+    assert first_class(r"(?:live|test)_") == "lt"
+    assert first_class(r"(?<=\d\.)\d{1,3}") == r"\d"
+    assert first_class(r"(?<=[A-Za-z0-9].)") is None  # zero-width only: anything follows
+    assert first_class(r"(?i:earer)") is None  # case-insensitive: not derived
+    assert first_class(r"[^\s]+") is None  # negated class
+    assert first_class(r"(?:[ -]?\d){12,18}") is None  # may start with an optional part

@@ -14,6 +14,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Callable, Final, Optional
 
+from autocapture._scrub._first import first_class
 from autocapture._scrub._forms import (
     Span,
     assignment_shapes,
@@ -69,6 +70,7 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         count of secret characters before the anchor and whether an edge is required.
     """
     groups: dict[str, list[str]] = {}
+    nexts: dict[str, list[Optional[str]]] = {}
     info: dict[str, _GroupInfo] = {}
     inner_re = re.compile(r"\(\?P<([a-z]+)>")
     for n, (anchor, rule, rest, back, edge, _source) in enumerate(shapes):
@@ -79,7 +81,13 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         outer = f"{rule}__{n}"
         info[outer] = (rule, tuple(f"{name}_{n}" for name in inner), back, edge)
         groups.setdefault(anchor, []).append(f"(?P<{outer}>{renamed})")
-    branches = [re.escape(a) + "(?:" + "|".join(alts) + ")" for a, alts in groups.items()]
+        nexts.setdefault(anchor, []).append(first_class(rest))
+    branches = []
+    for anchor, alts in groups.items():
+        # What may follow the anchor, when every branch says: one test rejects the rest.
+        follow = nexts[anchor]
+        guard = "" if None in follow else "(?=[" + "".join(follow) + "])"  # type: ignore[arg-type]
+        branches.append(re.escape(anchor) + guard + "(?:" + "|".join(alts) + ")")
     return re.compile("|".join(branches)), info
 
 

@@ -367,6 +367,12 @@ class Walk:
                         child = (path, i) if track else None
                         out.append(scrub_pair(self, label, pair, child, depth + 1))
                         continue
+                elif kind is dict:  # a list of records (messages, rows): no detour by value()
+                    try:
+                        out.append(self.mapping(v, (path, i) if track else None, depth + 1))  # type: ignore[arg-type]
+                    except Exception:
+                        out.append(REDACTED)  # fail closed for this item, as value() does
+                    continue
                 out.append(self.value(v, (path, i) if track else None, depth + 1))
             return out
         finally:
