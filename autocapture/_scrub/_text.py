@@ -14,7 +14,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Callable, Final, Optional
 
-from autocapture._scrub._first import first_class
+from autocapture._scrub._first import first_class, union
 from autocapture._scrub._forms import (
     Span,
     assignment_shapes,
@@ -86,7 +86,7 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
     for anchor, alts in groups.items():
         # What may follow the anchor, when every branch says: one test rejects the rest.
         follow = nexts[anchor]
-        guard = "" if None in follow else "(?=[" + "".join(follow) + "])"  # type: ignore[arg-type]
+        guard = "" if None in follow else "(?=[" + union(follow) + "])"  # type: ignore[arg-type]
         branches.append(re.escape(anchor) + guard + "(?:" + "|".join(alts) + ")")
     return re.compile("|".join(branches)), info
 
