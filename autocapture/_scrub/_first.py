@@ -14,6 +14,8 @@ import importlib
 import re
 from typing import Any, Optional
 
+from autocapture._scrub._lazy import LazyPattern
+
 __all__ = ["first_class", "union"]
 
 _ZERO_WIDTH = frozenset(("ASSERT", "ASSERT_NOT", "AT"))
@@ -52,13 +54,13 @@ def union(classes: list[str]) -> str:
     """
     tokens: dict[str, None] = {}
     for contents in classes:
-        for token in _TOKEN_RE.findall(contents):
+        for token in _TOKEN_RE.get().findall(contents):
             tokens[token] = None
     return "".join(tokens)
 
 
 # One item of class contents as `_contents` writes them: a range, an escape, a character.
-_TOKEN_RE = re.compile(r"(?:\\.|[^\\])-(?:\\.|[^\\])|\\.|[^\\]")
+_TOKEN_RE = LazyPattern(r"(?:\\.|[^\\])-(?:\\.|[^\\])|\\.|[^\\]")
 
 
 def _first(items: list[Any]) -> Optional[str]:  # noqa: PLR0911 - one answer per op
