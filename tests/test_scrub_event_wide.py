@@ -246,6 +246,25 @@ def test_known_secrets_never_show_in_their_own_repr() -> None:
         (["mysql", "-u", "root", "-p", KEY], ["mysql", "-u", "root", "-p", REDACTED]),
         (["app", "--max-tokens", "100"], ["app", "--max-tokens", "100"]),
         (["app", "serve", "--port", "8000"], ["app", "serve", "--port", "8000"]),
+        # Programs whose short options -p / -a take no secret keep their values.
+        (
+            ["/venv/bin/pytest", "-p", "no:cacheprovider"],
+            ["/venv/bin/pytest", "-p", "no:cacheprovider"],
+        ),
+        (
+            ["/venv/lib/site-packages/pytest/__main__.py", "-q", "-p", "xdist"],
+            ["/venv/lib/site-packages/pytest/__main__.py", "-q", "-p", "xdist"],
+        ),
+        (
+            ["/venv/bin/gunicorn", "-p", "/run/app.pid", "app:app"],
+            ["/venv/bin/gunicorn", "-p", "/run/app.pid", "app:app"],
+        ),
+        # Another program's -p is a password, whatever it looks like.
+        (["manage.py", "dbshell", "-p", "hunter22"], ["manage.py", "dbshell", "-p", REDACTED]),
+        (
+            ["/venv/bin/pytest", "--db-password", KEY],
+            ["/venv/bin/pytest", "--db-password", REDACTED],
+        ),
     ],
 )
 def test_scrub_argv(argv: list[str], expected: list[str]) -> None:

@@ -23,6 +23,25 @@ _MAX_ARGV: Final = 1000
 # Short options that take a secret (`-p` for mysql, `-a` for redis-cli); long options
 # are judged by the key rules.
 _ARGV_SECRET_FLAGS: Final = frozenset(("p", "a", "password", "token"))
+# Programs (the name of argv[0], or of the package run as `python -m`) whose short options
+# above take no secret: pytest's `-p` loads a plugin, gunicorn's writes a pid file.
+# Long options are judged by name for every program.
+_ARGV_PLAIN_SHORT_FLAGS: Final = frozenset(
+    ("pytest", "py.test", "gunicorn", "celery", "uvicorn", "hypercorn", "daphne", "pip")
+)
+
+
+def _program(first: object) -> str:
+    """The program a command line runs: `/venv/bin/pytest` and `.../pytest/__main__.py`."""
+    if not isinstance(first, str):
+        return ""
+    parts = first.replace("\\", "/").rstrip("/").split("/")
+    name = parts[-1]
+    if name == "__main__.py" and len(parts) > 1:
+        name = parts[-2]
+    for suffix in (".exe", ".py"):
+        name = name.removesuffix(suffix)
+    return name.lower()
 
 
 def _digits_only(key: str) -> bool:
@@ -186,7 +205,11 @@ class Scrubber:
         try:
             out: list[str] = []
             redact_next = False
-            for raw in list(argv)[:_MAX_ARGV]:
+            items = list(argv)[:_MAX_ARGV]
+            short_flags = _ARGV_SECRET_FLAGS
+            if items and _program(items[0]) in _ARGV_PLAIN_SHORT_FLAGS:
+                short_flags = frozenset()
+            for raw in items:
                 given: object = raw  # callers may break the type contract
                 item = given if isinstance(given, str) else safe_repr(given, 1024)
                 if redact_next:
@@ -196,7 +219,7 @@ class Scrubber:
                 if item.startswith("-") and len(item) > 1:
                     name, eq, value = item.lstrip("-").partition("=")
                     long_option = item.startswith("--")
-                    if self.is_sensitive_key(name) if long_option else name in _ARGV_SECRET_FLAGS:
+                    if self.is_sensitive_key(name) if long_option else name in short_flags:
                         if eq:
                             out.append(item[: len(item) - len(value)] + REDACTED)
                         else:
