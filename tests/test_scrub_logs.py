@@ -130,3 +130,33 @@ def test_ordinary_records_are_unchanged(
     handler.addFilter(ScrubbingFilter())
     logger.info("processed %d rows in %s", 42, "eu-west-1")
     assert stream.getvalue() == "processed 42 rows in eu-west-1\n"
+
+
+@pytest.mark.parametrize(
+    ("message", "args", "extra"),
+    [
+        # A secret named in `extra` is redacted where the message echoes it.
+        ("provider rejected %s", (KEY,), {"api_key": KEY}),
+        ("provider rejected the key " + KEY, (), {"api_key": KEY}),
+        # A secret named in mapping args is redacted where the message shows it.
+        ("%(user)s signed in with %(session_token)s", {"user": "bob", "session_token": KEY}, {}),
+        # A secret named in one arg is redacted in another.
+        ("retry %s after %s", ({"api_key": KEY}, f"key {KEY} failed"), {}),
+    ],
+)
+def test_a_secret_named_anywhere_in_a_record_is_redacted_everywhere_in_it(
+    stream_logger: tuple[logging.Logger, io.StringIO, logging.Handler],
+    message: str,
+    args: object,
+    extra: dict[str, str],
+) -> None:
+    logger, stream, handler = stream_logger
+    handler.addFilter(ScrubbingFilter())
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    if isinstance(args, dict):
+        logger.info(message, args, extra=extra)
+    else:
+        logger.info(message, *args, extra=extra)  # type: ignore[misc]
+    out = stream.getvalue()
+    assert KEY not in out
+    assert REDACTED in out

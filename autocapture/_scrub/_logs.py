@@ -17,9 +17,11 @@ logging itself sets are left alone.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, Callable, Final, Optional
 
 from autocapture._scrub._options import REDACTED
+from autocapture._scrub._tracking import EventSecrets
 
 __all__ = ["ScrubbingFilter", "scrub_logs"]
 
@@ -63,9 +65,13 @@ class ScrubbingFilter(logging.Filter):
             return True
         try:
             scrubber = self._get()
-            text = scrubber.scrub_text
+            secrets = _named_secrets(record, scrubber)
+
+            def text(value: str) -> str:
+                return scrubber.scrub_text(value, secrets=secrets)  # type: ignore[no-any-return]
+
             if record.args:
-                _scrub_args(record, scrubber)
+                _scrub_args(record, scrubber, text, secrets)
             else:
                 record.msg = text(_bounded_str(record.msg))
             if record.exc_info and not record.exc_text:
@@ -75,8 +81,6 @@ class ScrubbingFilter(logging.Filter):
             record.exc_info = _inert_exc_info(record.exc_info, scrubber)
             if record.stack_info:
                 record.stack_info = text(record.stack_info)
-            for name in [n for n in record.__dict__ if n not in _RECORD_FIELDS]:
-                record.__dict__[name] = scrubber.scrub(record.__dict__[name], key=name)
             record._autocapture_scrubbed = True  # noqa: SLF001 - our own marker
         except Exception:  # fail closed: a record we could not scrub says so instead
             record.msg, record.args, record.exc_info, record.exc_text = (
@@ -86,6 +90,26 @@ class ScrubbingFilter(logging.Filter):
                 None,
             )
         return True
+
+
+def _named_secrets(record: logging.LogRecord, scrubber: Any) -> EventSecrets:
+    """Scrub the record's `extra` fields; return what they and the args name secret.
+
+    Record-wide, as an event is: a secret named in `extra`, in mapping args or in a
+    container arg is redacted wherever else the record shows it (message, other args,
+    traceback text), so those go first.
+    """
+    secrets = EventSecrets()
+    for name in [n for n in record.__dict__ if n not in _RECORD_FIELDS]:
+        record.__dict__[name] = scrubber.scrub(record.__dict__[name], key=name, secrets=secrets)
+    args = record.args
+    if isinstance(args, Mapping):
+        scrubber.scrub_mapping(args, secrets=secrets)
+    elif isinstance(args, tuple):
+        for arg in args:
+            if isinstance(arg, (Mapping, list, tuple)):
+                scrubber.scrub(arg, secrets=secrets)
+    return secrets
 
 
 def _inert_exc_info(exc_info: Any, scrubber: Any) -> Any:
@@ -105,14 +129,15 @@ def _inert_exc_info(exc_info: Any, scrubber: Any) -> Any:
     return stand_in_exc_info(exc, scrubber)
 
 
-def _scrub_args(record: logging.LogRecord, scrubber: Any) -> None:
+def _scrub_args(
+    record: logging.LogRecord, scrubber: Any, text: Callable[[str], str], secrets: EventSecrets
+) -> None:
     """Scrub a message with args, keeping the args (formatters such as uvicorn's unpack them).
 
     The merged text is judged, so that `token=%s` with its value in the args is found;
     each arg that held a secret is replaced by its scrubbed text. If the result still
     differs from the scrubbed merged text, the merged text replaces message and args.
     """
-    text = scrubber.scrub_text
     merged = record.getMessage()
     clean = text(merged)
     if clean == merged:
@@ -128,7 +153,7 @@ def _scrub_args(record: logging.LogRecord, scrubber: Any) -> None:
             record.args = new_args
             return
     elif isinstance(args, dict):
-        record.args = scrubber.scrub_mapping(args)
+        record.args = scrubber.scrub_mapping(args, secrets=secrets)
         try:
             if text(record.getMessage()) == record.getMessage():
                 return
