@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import doctest
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -27,3 +29,20 @@ def test_readme_has_the_two_front_door_commands() -> None:
     marked = re.search(r"<!-- test-command -->\s*```sh\n(.+)\n```\s*<!-- /test-command -->", text)
     assert marked is not None
     assert "pytest" in marked.group(1)
+
+
+def test_readme_audit_example_is_what_the_audit_prints() -> None:
+    """The audit output README.md shows over the demo service is the audit's output."""
+    text = README.read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(autocapture audit of autocapture/_demo/service.*?)```", text, re.S)
+    assert shown is not None, "README.md lost its audit example"
+    result = subprocess.run(
+        [sys.executable, "-m", "autocapture", "audit", "autocapture/_demo/service"],
+        cwd=README.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert shown.group(1) == result.stdout
