@@ -78,17 +78,23 @@ _LAZY = {
     "scrub": "autocapture._api",
 }
 
+# Public subpackages, loaded at their first access as attributes, so that
+# ``import autocapture`` then ``autocapture.logs.scrub_logs()`` works as README writes it.
+_DOORS = frozenset({"asgi", "audit", "django", "logs", "sampling", "sinks", "tasks", "wsgi"})
+
 _sentry_hooks.register()
 
 
 if not _typing.TYPE_CHECKING:  # type checkers see the imports above: a typo stays an error
 
     def __getattr__(name: str) -> _typing.Any:
+        import importlib
+
+        if name in _DOORS:
+            return importlib.import_module(f"{__name__}.{name}")  # binds itself here
         module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        import importlib
-
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value  # the next access is a plain attribute
         return value

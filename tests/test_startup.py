@@ -198,3 +198,25 @@ def test_unknown_attribute_is_an_attribute_error() -> None:
         """
     )
     assert out == "module 'autocapture' has no attribute 'auto_capture_error'"
+
+
+def test_public_subpackages_load_on_attribute_access() -> None:
+    """After ``import autocapture`` alone, ``autocapture.logs`` and the other doors work.
+
+    README writes ``autocapture.logs.scrub_logs()`` in a gunicorn hook with only
+    ``import autocapture`` above it; each public subpackage loads at that first access,
+    and importing autocapture still loads none of them.
+    """
+    out = _run(
+        """
+        import sys
+        import autocapture
+        doors = ("asgi", "audit", "django", "logs", "sampling", "sinks", "tasks", "wsgi")
+        print(any(f"autocapture.{door}" in sys.modules for door in doors))
+        import importlib
+        print(all(getattr(autocapture, door) is importlib.import_module(f"autocapture.{door}")
+                  for door in doors))
+        print(callable(autocapture.logs.scrub_logs), "django" in sys.modules)
+        """
+    )
+    assert out == "False\nTrue\nTrue False"
