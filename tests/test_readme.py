@@ -34,7 +34,8 @@ def test_readme_has_the_two_front_door_commands() -> None:
 def test_readme_audit_example_is_what_the_audit_prints() -> None:
     """The audit output README.md shows over the demo service is the audit's output."""
     text = README.read_text(encoding="utf-8")
-    shown = re.search(r"```text\n(autocapture audit of autocapture/_demo/service.*?)```", text, re.S)
+    example = r"```text\n(autocapture audit of autocapture/_demo/service.*?)```"
+    shown = re.search(example, text, re.DOTALL)
     assert shown is not None, "README.md lost its audit example"
     result = subprocess.run(
         [sys.executable, "-m", "autocapture", "audit", "autocapture/_demo/service"],
