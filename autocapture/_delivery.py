@@ -33,7 +33,15 @@ from sentry_sdk.scope import use_isolation_scope, use_scope
 from autocapture._config import get_config
 from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry
-from autocapture._queue import QUEUE_SIZE, DeliveryQueueFullError, dropped, flush, put, reset
+from autocapture._queue import (
+    QUEUE_SIZE,
+    DeliveryQueueFullError,
+    closed,
+    dropped,
+    flush,
+    put,
+    reset,
+)
 from autocapture._sinks import MemorySink, MultiSink
 from autocapture._stand_in import STAND_IN_MARK, stand_in_exc_info
 
@@ -53,8 +61,8 @@ def deliver(target: Sink, event: CapturedError, *, mode: str, to_sentry: bool) -
         mode: ``"auto"``, ``"sync"`` or ``"background"``.
         to_sentry: Whether ``target`` sends to Sentry.
     """
-    if mode == "sync" or (mode == "auto" and not _on_event_loop()):
-        emit_guarded(target, event)
+    if mode == "sync" or (mode == "auto" and not _on_event_loop()) or closed():
+        emit_guarded(target, event)  # closed: the exit drain has run, nothing would drain
         return
     later: tuple[Sink, ...] = (target,)
     if type(target) is MultiSink:  # a user's subclass may emit otherwise: keep it whole

@@ -18,7 +18,7 @@ from typing import Any
 
 from autocapture._log import report_failure
 
-__all__ = ["QUEUE_SIZE", "DeliveryQueueFullError", "dropped", "flush", "put", "reset"]
+__all__ = ["QUEUE_SIZE", "DeliveryQueueFullError", "closed", "dropped", "flush", "put", "reset"]
 
 QUEUE_SIZE = 1000
 """Events waiting for the worker at most; each holds its exception and traceback."""
@@ -60,6 +60,16 @@ def flush(timeout: float | None = None) -> bool:
         if timeout < 0:
             raise ValueError(f"flush(timeout=...) must not be negative, got {timeout!r}")
     return _queue.wait(timeout)
+
+
+def closed() -> bool:
+    """Whether the process is exiting, so that an item queued now would never be delivered.
+
+    threading's exit hooks (the exit drain among them) run before atexit's handlers, and
+    from then on the main thread counts as finished: a capture in an atexit handler, or
+    in a thread still running after the main one ended, must be delivered on the caller.
+    """
+    return not threading.main_thread().is_alive()
 
 
 def dropped() -> int:

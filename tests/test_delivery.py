@@ -196,6 +196,42 @@ def test_queued_events_are_delivered_at_exit(tmp_path: Path) -> None:
     assert out.read_text() == "down at exit\n"
 
 
+@pytest.mark.parametrize("earlier_capture", [False, True])
+def test_a_capture_in_an_atexit_handler_is_delivered(
+    tmp_path: Path, earlier_capture: bool
+) -> None:
+    """An error captured in an atexit handler reaches the sink, even with background delivery.
+
+    The exit drain has run by then (threading's exit hooks come first): the event is
+    delivered on the caller, whether or not the worker was started before.
+    """
+    out = tmp_path / "events.txt"
+    script = textwrap.dedent(
+        f"""
+        import atexit
+        import autocapture
+
+        class FileSink:
+            def emit(self, event):
+                with open({str(out)!r}, "a") as f:
+                    f.write(event.message + "\\n")
+
+        autocapture.configure(delivery="background", sink=FileSink())
+
+        @autocapture.auto_capture_errors(reraise=False)
+        def clean_up(what):
+            raise OSError(f"{{what}} failed")
+
+        atexit.register(clean_up, "clean-up at exit")
+        if {earlier_capture!r}:
+            clean_up("earlier")
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    expected = "earlier failed\n" * earlier_capture + "clean-up at exit failed\n"
+    assert out.read_text() == expected
+
+
 def test_loop_keeps_running_while_a_sink_sleeps() -> None:
     """16 failing tasks and a sink that blocks: the loop's other tasks go on meanwhile."""
     finished: list[int] = []
