@@ -361,10 +361,13 @@ def _track_frame_secrets(scrubber: Scrubber, exc: BaseException, known: EventSec
             frames += 1
             frame = tb.tb_frame
             tb = tb.tb_next
+            code = frame.f_code
             module = frame.f_globals.get("__name__")
-            if isinstance(module, str) and module.startswith("autocapture."):
+            if code.co_filename.startswith("<autocapture") or (
+                isinstance(module, str) and module.startswith("autocapture.")
+            ):
                 continue  # our wrappers' locals are the arguments, already scrubbed
-            names = _secret_names(scrubber, frame.f_code)
+            names = _secret_names(scrubber, code)
             if not names:
                 continue  # reading f_locals builds a dict: only where a name is secret
             local_vars = frame.f_locals
