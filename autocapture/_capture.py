@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from types import CodeType, MappingProxyType
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
@@ -37,7 +37,13 @@ from autocapture._event import CapturedError, Sink
 from autocapture._log import report_failure
 from autocapture._once import captured_event_id, mark_captured, sentry_event_id, unmark_captured
 from autocapture._ratelimit import fingerprint, limiter_for
-from autocapture._scrub import REDACTED, EventSecrets, Scrubber, tracking_secrets
+from autocapture._scrub import (
+    REDACTED,
+    EventSecrets,
+    Scrubber,
+    track_frame_secrets,
+    tracking_secrets,
+)
 from autocapture._sinks import MemorySink, MultiSink, SentrySink, default_sink
 
 if TYPE_CHECKING:
@@ -190,7 +196,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         if suppressed:
             all_tags["autocapture.suppressed"] = str(suppressed)
         try:
-            _track_frame_secrets(scrubber, exc, known)
+            track_frame_secrets(scrubber, exc, known)
         except Exception as err:  # at the recursion limit, say: the event still goes
             report_failure("reading the failing frames' secret locals", err)
         if len(known) > found_in_arguments:
@@ -336,76 +342,6 @@ def _message(scrubber: Scrubber, exc: BaseException, known: EventSecrets) -> str
         return scrubber.scrub_text(text, secrets=known)
     scrubbed = scrubber.scrub_text(text[: _MAX_MESSAGE + _MESSAGE_SCAN_MARGIN], secrets=known)
     return f"{scrubbed[:_MAX_MESSAGE]}...[truncated {size - _MAX_MESSAGE} chars]"
-
-
-# Bounds of the walk over the failing frames' locals (an error chain, a deep stack).
-_MAX_CHAIN_WALKED = 16
-_MAX_FRAMES_WALKED = 256
-
-
-def _track_frame_secrets(scrubber: Scrubber, exc: BaseException, known: EventSecrets) -> None:
-    """Add the str locals under secret names of the failing frames to the event's secrets.
-
-    API §5 counts frame locals among where a secret is found: ``api_key`` in a route's
-    frame echoed in the message is redacted there too. They are scrubbed as a mapping,
-    so the scrub callback decides about each as about an argument.
-    """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    frames = 0
-    found: dict[tuple[str, str], None] = {}  # each (name, value) once: a recursion repeats it
-    while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN_WALKED:
-        seen.add(id(current))
-        tb = current.__traceback__
-        while tb is not None and frames < _MAX_FRAMES_WALKED:
-            frames += 1
-            frame = tb.tb_frame
-            tb = tb.tb_next
-            code = frame.f_code
-            module = frame.f_globals.get("__name__")
-            if code.co_filename.startswith("<autocapture") or (
-                isinstance(module, str) and module.startswith("autocapture.")
-            ):
-                continue  # our wrappers' locals are the arguments, already scrubbed
-            names = _secret_names(scrubber, code)
-            if not names:
-                continue  # reading f_locals builds a dict: only where a name is secret
-            local_vars = frame.f_locals
-            for name in names:
-                value = local_vars.get(name)
-                if type(value) is str:
-                    found[name, value] = None
-        current = current.__cause__ if current.__suppress_context__ else current.__context__
-    while found:  # one mapping per distinct name, so that no value hides another
-        batch: dict[str, str] = {}
-        for name, value in list(found):
-            if name not in batch:
-                batch[name] = value
-                del found[name, value]
-        scrubber.scrub_mapping(batch, secrets=known)
-
-
-# (scrubber, code) -> the code's variable names that name a secret: a function fails
-# again and again, and a new configuration is a new scrubber. Keyed by ids (a code
-# object's own hash reads its bytecode); the entry holds both objects, so no id is
-# reused while it stands. Started afresh when full.
-_SECRET_NAMES: dict[tuple[int, int], tuple[Scrubber, CodeType, tuple[str, ...]]] = {}
-_SECRET_NAMES_MAX = 4096
-
-
-def _secret_names(scrubber: Scrubber, code: CodeType) -> tuple[str, ...]:
-    entry = _SECRET_NAMES.get((id(scrubber), id(code)))
-    if entry is not None:
-        return entry[2]
-    if len(_SECRET_NAMES) >= _SECRET_NAMES_MAX:
-        _SECRET_NAMES.clear()
-    names = tuple(
-        n
-        for n in (*code.co_varnames, *code.co_cellvars, *code.co_freevars)
-        if scrubber.is_sensitive_key(n)
-    )
-    _SECRET_NAMES[id(scrubber), id(code)] = (scrubber, code, names)
-    return names
 
 
 def _safe_str(exc: BaseException) -> str:

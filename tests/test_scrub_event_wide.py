@@ -287,12 +287,6 @@ def test_a_value_the_callback_keeps_is_not_redacted_elsewhere() -> None:
     )
 
 
-_FRAME_LOCALS_GAP = (
-    "not yet: in an event Sentry's integrations build, a frame local's secret is not"
-    " tracked event-wide (the message is scrubbed before the frames are read)"
-)
-
-
 def _fail_with_a_secret_local() -> None:
     api_key = KEY  # a local, not an argument of a decorated function
     raise ProviderError(f"rejected key {api_key}")
@@ -323,7 +317,6 @@ def test_a_secret_frame_local_is_redacted_in_the_sentry_event(
     assert f"key {KEY}" not in json.dumps(event)
 
 
-@pytest.mark.xfail(strict=True, reason=_FRAME_LOCALS_GAP)
 def test_a_secret_frame_local_is_redacted_in_an_event_sentry_reports_first(
     sentry_transport: RecordingTransport,
 ) -> None:

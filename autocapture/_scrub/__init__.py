@@ -14,6 +14,7 @@ one module per concept:
 | `_walker` | one scrub call over any value, with its limits and markers |
 | `_structured` | the walker's rarer values by kind (objects, sets), `(name, value)` pairs |
 | `_tracking` | `EventSecrets`: what one event found secret, redacted event-wide |
+| `_frame_locals` | the failing frames' secret-named locals, added to an event's secrets |
 | `_options` | `ScrubOptions`, `ScrubMatch`, `KEEP`, `REDACTED` |
 | `_scrubber` | `Scrubber`: the rules compiled once, and its entry points |
 | `_lazy` | `LazyPattern`: a regex compiled on first use (imports stay cheap) |
@@ -59,6 +60,7 @@ Markers (all strings, none echoes any part of a secret):
 
 from __future__ import annotations
 
+from autocapture._scrub._frame_locals import track_frame_secrets
 from autocapture._scrub._options import KEEP, REDACTED, ScrubCallback, ScrubMatch, ScrubOptions
 from autocapture._scrub._scrubber import Scrubber
 from autocapture._scrub._tracking import EventSecrets, active_secrets, tracking_secrets
@@ -76,5 +78,6 @@ __all__ = [
     "ScrubOptions",
     "Scrubber",
     "active_secrets",
+    "track_frame_secrets",
     "tracking_secrets",
 ]

@@ -25,6 +25,7 @@ from autocapture._config import get_config
 from autocapture._event import CapturedError, at_capture
 from autocapture._log import report_failure
 from autocapture._once import mark_sent_to_sentry, sentry_event_id
+from autocapture._scrub import EventSecrets, active_secrets, track_frame_secrets, tracking_secrets
 from autocapture._sentry._exit import BUILT, ensure_exit_scrub
 from autocapture._sentry._frames import Built, exception_values
 from autocapture._sentry._once import _once_processor, can_send, delivering
@@ -152,14 +153,26 @@ def _rebuild_processor(event: Any, hint: Any) -> Any:
     try:
         values = exception.get("values") or [{}]
         mechanism = values[-1].get("mechanism") if isinstance(values[-1], dict) else None
-        event["exception"] = Built(
-            values=exception_values(
-                exc_info[1],
-                scrubber=get_config().scrubber,
-                options=sentry_sdk.get_client().options,
-                mechanism=dict(mechanism) if isinstance(mechanism, dict) else {"type": "generic"},
+        scrubber = get_config().scrubber
+        # Event-wide, as in an event autocapture builds: what the failing frames hold
+        # under secret names is redacted from the messages too.
+        secrets = EventSecrets()
+        secrets.add_all(active_secrets().values)
+        try:
+            track_frame_secrets(scrubber, exc_info[1], secrets)
+        except Exception as err:  # at the recursion limit, say: the event is still rebuilt
+            report_failure("reading the failing frames' secret locals", err)
+        with tracking_secrets(secrets):
+            event["exception"] = Built(
+                values=exception_values(
+                    exc_info[1],
+                    scrubber=scrubber,
+                    options=sentry_sdk.get_client().options,
+                    mechanism=(
+                        dict(mechanism) if isinstance(mechanism, dict) else {"type": "generic"}
+                    ),
+                )
             )
-        )
         hint[BUILT] = {"exception": True}
     except Exception as err:
         report_failure("rebuilding a Sentry event's exception", err)
