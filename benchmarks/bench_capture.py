@@ -40,7 +40,8 @@ import sentry_sdk
 from sentry_sdk.transport import Transport
 
 from autocapture import _capture as capture
-from autocapture import _plan as plan
+from autocapture import _infer as infer
+from autocapture import _stack as stack
 from autocapture import auto_capture_errors, configure
 from autocapture._config import get_config
 from autocapture.sinks import MemorySink, SentrySink
@@ -137,11 +138,14 @@ def sections() -> int:
     sentry_sdk.init(dsn="https://public@example.invalid/1", transport=DropTransport())
     spent: collections.Counter[str] = collections.Counter()
     parts = [
-        (plan, "emit_error", "emit_error (all but the exclusions)"),
+        # Plan.handle imports these at each failure (the capture core loads lazily), so
+        # they are timed where they are defined.
+        (capture, "emit_error", "emit_error (all but the exclusions)"),
         (get_config().scrubber, "scrub_mapping", "  scrub_mapping (arguments)"),
-        (plan, "context_fields", "  context_fields"),
+        (infer, "context_fields", "  context_fields"),
         (capture, "_claim", "  claim (lock, once marks, id)"),
-        (plan, "caller_frames", "  caller_frames"),
+        (stack, "caller_frames", "  caller_frames"),
+        (capture, "track_frame_secrets", "  frame locals' secrets"),
         (capture, "_message", "  message scrub"),
         (capture, "_new_event", "  _new_event"),
         (capture, "_deliver", "  deliver"),

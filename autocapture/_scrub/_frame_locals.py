@@ -50,9 +50,11 @@ def track_frame_secrets(scrubber: Scrubber, exc: BaseException, known: EventSecr
             if not names:
                 continue  # reading f_locals builds a dict: only where a name is secret
             local_vars = frame.f_locals
+            known_values = known.values
             for name in names:
                 value = local_vars.get(name)
-                if type(value) is str:
+                # An argument the decorator already found secret is its own frame's local.
+                if type(value) is str and value not in known_values:
                     found[name, value] = None
         current = current.__cause__ if current.__suppress_context__ else current.__context__
     while found:  # one mapping per distinct name, so that no value hides another
