@@ -149,10 +149,10 @@ class Config:
     @property
     def rules(self) -> Rules:
         """Inference rules: which words mean which context type and operation."""
-        if self._rules is _DEFAULT:
+        if self._rules is _DEFAULT:  # resolved once: an import statement costs microseconds
             from autocapture._rules import DEFAULT_RULES
 
-            return DEFAULT_RULES
+            _set(self, "_rules", DEFAULT_RULES)
         return self._rules
 
     @property
@@ -167,10 +167,10 @@ class Config:
     @property
     def rate_limit(self) -> RateLimit | None:
         """Events per fingerprint and per second that pass; ``None``: every event passes."""
-        if self._rate_limit is _DEFAULT:
+        if self._rate_limit is _DEFAULT:  # resolved once: read by every capture
             from autocapture._ratelimit import DEFAULT_RATE_LIMIT
 
-            return DEFAULT_RATE_LIMIT
+            _set(self, "_rate_limit", DEFAULT_RATE_LIMIT)
         return self._rate_limit
 
     @property

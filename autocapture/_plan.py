@@ -31,6 +31,34 @@ _SELF_NAMES = frozenset(("self", "cls", "mcs", "metacls"))
 _MEMO_SIZE = 64
 
 
+class _Core:
+    """The capture machinery, imported at the first failure (not at import), then kept.
+
+    An import statement in ``handle`` would cost microseconds at every failure (the
+    import system runs even for a loaded module); class attributes cost nanoseconds.
+    """
+
+    loaded = False
+    emit_error: Any
+    redact_known: Any
+    context_fields: Any
+    caller_frames: Any
+    EventSecrets: Any
+
+    @classmethod
+    def load(cls) -> type[_Core]:
+        from autocapture._capture import emit_error, redact_known
+        from autocapture._infer import context_fields
+        from autocapture._scrub import EventSecrets
+        from autocapture._stack import caller_frames
+
+        cls.emit_error, cls.redact_known = emit_error, redact_known
+        cls.context_fields, cls.caller_frames = context_fields, caller_frames
+        cls.EventSecrets = EventSecrets
+        cls.loaded = True
+        return cls
+
+
 class Plan:
     """What a decorated function knows about itself, built at its first failure."""
 
@@ -166,14 +194,9 @@ class Plan:
         """
         if self.generation < 0:
             self._prepare()
-        from autocapture._capture import (  # the capture core: first failure, not import
-            emit_error,
-            redact_known,
-        )
-        from autocapture._infer import context_fields
-        from autocapture._scrub import EventSecrets
-        from autocapture._stack import caller_frames
-
+        core = _Core if _Core.loaded else _Core.load()
+        emit_error, redact_known = core.emit_error, core.redact_known
+        context_fields, caller_frames = core.context_fields, core.caller_frames
         config = get_config()
         try:
             if (
@@ -192,7 +215,7 @@ class Plan:
             raise
         except BaseException as err:  # a user predicate that fails: capture, do not guess
             report_failure(f"the ignore predicate of {self.function}", err)
-        secrets = EventSecrets()  # what the arguments hold secret, redacted event-wide
+        secrets = core.EventSecrets()  # what the arguments hold secret, redacted event-wide
         try:
             if self.generation != config.generation:
                 self._infer()
