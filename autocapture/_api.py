@@ -6,7 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from autocapture._config import check_sink, get_config
+from autocapture._checks import check_sink
+from autocapture._config import get_config
 from autocapture._options import check_context_type, check_level, check_name, check_tags
 
 if TYPE_CHECKING:

@@ -10,7 +10,16 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any
+
+from autocapture._checks import (
+    IgnoreOption,
+    IgnorePredicate,
+    check_bool,
+    check_choice,
+    check_ignore,
+    check_sink,
+)
 
 if TYPE_CHECKING:
     from autocapture._event import Sink
@@ -23,8 +32,6 @@ __all__ = [
     "LEVELS",
     "Config",
     "IgnoreOption",
-    "check_choice",
-    "check_ignore",
     "configure",
     "current_sink",
     "get_config",
@@ -36,16 +43,6 @@ __all__ = [
 DELIVERIES = ("auto", "sync", "background")
 # The levels of an event, most severe first.
 LEVELS = ("fatal", "error", "warning", "info")
-
-IgnoreOption = Union[
-    type[BaseException],
-    tuple[type[BaseException], ...],
-    Callable[[BaseException], bool],
-    None,
-]
-"""What ``ignore=`` accepts: exception types, or a predicate ``exc -> bool``."""
-
-IgnorePredicate = Optional[Callable[[BaseException], bool]]
 
 _DEFAULT: Any = object()  # a field left at its default, resolved at first read
 _set = object.__setattr__  # how a frozen Config sets its own fields
@@ -241,9 +238,9 @@ def configure(  # noqa: C901 - one validation per option, each a line
     global _config  # noqa: PLW0603 - one process-wide configuration, swapped atomically
     changes: dict[str, Any] = {}
     if enabled is not _UNSET:
-        changes["enabled"] = _check_bool("enabled", enabled)
+        changes["enabled"] = check_bool("enabled", enabled)
     if send_pii is not _UNSET:
-        changes["send_pii"] = _check_bool("send_pii", send_pii)
+        changes["send_pii"] = check_bool("send_pii", send_pii)
     if sink is not _UNSET:
         changes["sink"] = check_sink("sink", sink, allow_none=True)
     if rate_limit is not _UNSET:
@@ -290,68 +287,6 @@ def _check_delivery(value: object) -> str:
     return check_choice("configure(delivery=...)", value, DELIVERIES)
 
 
-def check_choice(where: str, value: object, choices: tuple[str, ...]) -> str:
-    """Validate a str option that takes one of a few values, at the boundary.
-
-    Args:
-        where: The option's name, for the message.
-        value: The value given.
-        choices: The values allowed.
-
-    Returns:
-        ``value``, unchanged.
-
-    Raises:
-        TypeError: ``value`` is not a str.
-        ValueError: ``value`` is not one of ``choices``.
-    """
-    allowed = ", ".join(map(repr, choices))
-    if not isinstance(value, str):
-        raise TypeError(
-            f"{where} must be a str, one of {allowed}; got {type(value).__name__} {value!r}"
-        )
-    if value not in choices:
-        raise ValueError(f"{where} must be one of {allowed}; got {value!r}")
-    return value
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
-    return value
-
-
-def check_ignore(
-    where: str, ignore: object
-) -> tuple[tuple[type[BaseException], ...], IgnorePredicate]:
-    """Validate an ``ignore=`` option at the boundary.
-
-    Args:
-        where: The option, for the message (``"configure(ignore=...)"``).
-        ignore: The value given.
-
-    Returns:
-        The exception types and the predicate (either may be empty).
-
-    Raises:
-        TypeError: ``ignore`` is none of the accepted shapes.
-    """
-    if ignore is None:
-        return (), None
-    if isinstance(ignore, type) and issubclass(ignore, BaseException):
-        return (ignore,), None
-    if isinstance(ignore, tuple) and all(
-        isinstance(t, type) and issubclass(t, BaseException) for t in ignore
-    ):
-        return ignore, None
-    if callable(ignore) and not isinstance(ignore, type):
-        return (), ignore
-    raise TypeError(
-        f"{where} takes an exception type, a tuple of exception types or a predicate "
-        f"exc -> bool, got {type(ignore).__name__} {ignore!r}"
-    )
-
-
 def is_ignored(exc: BaseException, config: Config) -> bool:
     """Tell whether ``configure(ignore=...)`` excludes ``exc``; raises what the predicate does.
 
@@ -366,31 +301,6 @@ def is_ignored(exc: BaseException, config: Config) -> bool:
         return True
     predicate = config.ignore_predicate
     return predicate is not None and bool(predicate(exc))
-
-
-def check_sink(where: str, sink: object, *, allow_none: bool) -> Any:
-    """Validate a sink argument at the boundary.
-
-    Args:
-        where: The option's name, for the message.
-        sink: The value given.
-        allow_none: Whether ``None`` is accepted.
-
-    Returns:
-        The sink, unchanged.
-
-    Raises:
-        TypeError: ``sink`` has no callable ``emit``.
-    """
-    if sink is None and allow_none:
-        return None
-    if not callable(getattr(sink, "emit", None)):
-        raise TypeError(
-            f"{where} must be a sink: an object with an emit(event) method "
-            f"(MemorySink, LoggingSink, SentrySink, MultiSink...), got "
-            f"{type(sink).__name__} {sink!r}"
-        )
-    return sink
 
 
 _local_sink: contextvars.ContextVar[Sink | None] = contextvars.ContextVar(

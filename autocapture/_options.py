@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable, Union
 
-from autocapture._config import LEVELS, check_choice, check_ignore, check_sink, get_config
+from autocapture._checks import check_choice, check_ignore, check_sink
+from autocapture._config import LEVELS, get_config
 from autocapture._context_types import BUILTIN_CONTEXT_TYPES
 
 __all__ = [

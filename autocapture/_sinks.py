@@ -12,7 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
-from autocapture._config import check_sink, get_config
+from autocapture._checks import check_sink
+from autocapture._config import get_config
 from autocapture._event import Sink, at_capture
 from autocapture._log import report_failure
 from autocapture._queue import flush as drain_queue

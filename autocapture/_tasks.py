@@ -23,7 +23,7 @@ from collections.abc import Coroutine, Iterable
 from types import FrameType, TracebackType
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
-from autocapture._config import IgnoreOption
+from autocapture._checks import IgnoreOption
 from autocapture._options import validate as _validate
 from autocapture._plan import Plan
 

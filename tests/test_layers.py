@@ -14,6 +14,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # Leaves: pure data and algorithms, importing nothing of autocapture's.
     (
         "_answers",
+        "_checks",
         "_context_types",
         "_names",
         "_once",

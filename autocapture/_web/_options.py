@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from autocapture._config import check_sink
+from autocapture._checks import check_sink
 from autocapture._web._rules import (
     DEFAULT_ENDPOINT_RULES,
     DEFAULT_ERROR_CATEGORIES,
