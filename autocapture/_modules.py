@@ -31,14 +31,18 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autocapture._config import get_config
+from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
 from autocapture._decorator import decorate, decorate_members, is_decorated, validate
 from autocapture._log import report_failure
+from autocapture._reporter import Reporter
+from autocapture._rewrite import REPORTER, compiled
 
 __all__ = ["ModuleInstrumentation", "instrument_modules"]
 
 # Options that make sense for a whole package; reraise=False would make every function
 # of a library swallow its errors, and an operation is the name of one function's action.
 _PACKAGE_OPTIONS = ("capture_args", "context_type", "ignore", "level", "sink", "tags")
+_FUNCTION = types.FunctionType
 _lock = threading.Lock()
 _active: list[ModuleInstrumentation] = []
 
@@ -83,8 +87,14 @@ class ModuleInstrumentation:
             f"{self.functions} functions{'' if self.active else ', removed'}>"
         )
 
-    def instrument(self, module: types.ModuleType) -> None:
-        """Wrap the functions and classes defined in ``module``, in place."""
+    def instrument(self, module: types.ModuleType, rewritten: int = 0) -> None:
+        """Wrap the functions and classes defined in ``module``, in place.
+
+        Args:
+            module: The module.
+            rewritten: How many of its functions were compiled to report their own
+                errors (``_rewrite``); those are left as they are.
+        """
         if not get_config().enabled:
             return
         owner = module.__name__
@@ -92,21 +102,49 @@ class ModuleInstrumentation:
         done: dict[int, Any] = {}  # aliases of one function get one wrapper
         count = 0
         for name, value in list(namespace.items()):
-            if getattr(value, "__module__", None) != owner:
-                continue
-            if type(value) is types.FunctionType:
-                if is_decorated(value):
+            if type(value) is _FUNCTION:
+                if REPORTER in value.__code__.co_names:  # rewritten: nothing to do
+                    continue
+                if value.__module__ != owner or is_decorated(value):
                     continue
                 wrapped = done.get(id(value))
                 if wrapped is None:
                     wrapped = done[id(value)] = decorate(value, self._options, None)
                     count += 1
                 namespace[name] = wrapped
-            elif isinstance(value, type) and id(value) not in done:
+            elif (
+                isinstance(value, type)
+                and getattr(value, "__module__", None) == owner
+                and id(value) not in done
+            ):
                 done[id(value)] = value
-                count += decorate_members(value, self._options, None, module=owner)
+                if not rewritten or _anything_to_wrap(value, owner):
+                    count += decorate_members(value, self._options, None, module=owner)
         self.modules.append(_name_of(module))
-        self.functions += count
+        self.functions += count + rewritten
+
+
+def _anything_to_wrap(cls: type, owner: str) -> bool:
+    # A class of a rewritten module usually has nothing left to wrap (its methods report
+    # their own errors): one cheap pass says so, instead of decorate_members' full one.
+    for name, member in vars(cls).items():
+        kind = type(member)
+        if kind is _FUNCTION:
+            if REPORTER in member.__code__.co_names or (
+                name[:2] == "__" and name[-2:] == "__" and name not in CLASS_DUNDERS
+            ):
+                continue
+            return True
+        if kind in (classmethod, staticmethod, property):
+            return True
+        if (
+            isinstance(member, type)
+            and member.__module__ == owner
+            and member.__qualname__.startswith(f"{cls.__qualname__}.")
+            and _anything_to_wrap(member, owner)
+        ):
+            return True
+    return False
 
 
 def instrument_modules(
@@ -247,7 +285,9 @@ class _Finder:
             or isinstance(loader, importlib.machinery.ExtensionFileLoader)  # C: no functions
         ):
             return spec
-        spec.loader = _Loader(loader)
+        # A plain source module is compiled rewritten (``_rewrite``); any other loader
+        # (pytest's assertion rewriting, zip imports...) runs as is, then is wrapped.
+        spec.loader = _Loader(loader, rewrite=type(loader) is importlib.machinery.SourceFileLoader)
         return spec
 
     @staticmethod
@@ -258,8 +298,9 @@ class _Finder:
 class _Loader(importlib.abc.Loader):
     """Runs the real loader, then instruments the module and puts the real loader back."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: Any, *, rewrite: bool) -> None:
         self._loader = loader
+        self._rewrite = rewrite
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
         """Let the real loader create the module."""
@@ -273,11 +314,23 @@ class _Loader(importlib.abc.Loader):
             spec.loader = self._loader
         if getattr(module, "__loader__", None) is not self._loader:
             module.__loader__ = self._loader
-        self._loader.exec_module(module)
         handle = _handle_for(_name_of(module))
+        rewritten = None
+        if handle is not None and self._rewrite and get_config().enabled:
+            try:
+                rewritten = compiled(self._loader, self._loader.name)
+            except Exception as err:  # ours failed: the module is imported and wrapped
+                report_failure(f"rewriting {module.__name__}", err)
+        if rewritten is None:
+            self._loader.exec_module(module)
+            count = 0
+        else:
+            code, count = rewritten
+            module.__dict__[REPORTER] = Reporter(handle._options)  # type: ignore[union-attr]  # noqa: SLF001
+            exec(code, module.__dict__)  # noqa: S102 - the module's own code, rewritten
         if handle is not None:
             try:
-                handle.instrument(module)
+                handle.instrument(module, count)
             except Exception as err:  # the import itself succeeded: never break it
                 report_failure(f"instrumenting {module.__name__}", err)
 

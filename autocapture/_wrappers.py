@@ -148,6 +148,11 @@ _TEMPLATES = {
 }
 _OWN_FILES = frozenset(template.filename for template in _TEMPLATES.values())
 
+# The global a function compiled by ``_rewrite`` calls when it fails (``REPORTER``
+# there): such a function captures its errors itself, as a wrapper would.
+_REWRITTEN = "__autocapture__"
+_FUNCTION = types.FunctionType
+
 _CO_COROUTINE = inspect.CO_COROUTINE
 _CO_GENERATOR = inspect.CO_GENERATOR
 _CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
@@ -251,11 +256,11 @@ def generic(
 
 
 def is_decorated(obj: object) -> bool:
-    """Tell whether ``obj`` is already a wrapper made by ``@auto_capture_errors``."""
+    """Tell whether ``obj`` already captures its errors: a wrapper of ours, or rewritten."""
+    if type(obj) is _FUNCTION:  # first: instrument_modules asks it of every function
+        code = obj.__code__
+        return code.co_filename in _OWN_FILES or _REWRITTEN in code.co_names
     if isinstance(obj, (classmethod, staticmethod)):
-        obj = obj.__func__
-    code = getattr(obj, "__code__", None) if type(obj) is types.FunctionType else None
-    if code is not None:
-        return code.co_filename in _OWN_FILES
+        return is_decorated(obj.__func__)
     proxy = sys.modules.get("autocapture._proxy")
     return proxy is not None and isinstance(obj, proxy.CaptureProxy)

@@ -22,6 +22,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROUNDS = 15
@@ -66,8 +67,15 @@ def run(path: str | None) -> list[float]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if path is not None:
         env["PYTHONPATH"] = path
+    # Not from the current directory: ``-c`` puts it first on sys.path, so run from a
+    # checkout it would shadow the compared one.
     out = subprocess.run(
-        [sys.executable, "-c", CHILD], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
     ).stdout.split()
     return [float(value) for value in out]
 

@@ -65,8 +65,10 @@ def run(root: str, *, instrumented: bool, path: str | None = None) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if path is not None:
         env["PYTHONPATH"] = path
+    # From ``root``: ``-c`` puts the current directory first on sys.path, so run from a
+    # checkout it would shadow the compared one.
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=root
     ).stdout
     return float(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sentry_sdk.transport import Transport
 import autocapture
 from autocapture import _delivery, _log, _ratelimit
 from autocapture._config import _reset_config
+from tests._packages import Package, package_on_path
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +80,9 @@ def sentry_transport() -> Iterator[RecordingTransport]:
     yield transport
     sentry_sdk.flush()
     sentry_sdk.get_global_scope().set_client(None)
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Iterator[Package]:
+    """A fresh package on sys.path; its modules and every hook are gone afterwards."""
+    yield from package_on_path(tmp_path)

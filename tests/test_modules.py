@@ -5,12 +5,9 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import inspect
-import itertools
 import subprocess
 import sys
-import textwrap
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,43 +17,7 @@ import autocapture
 from autocapture import auto_capture_errors, instrument_modules
 from autocapture._decorator import is_decorated
 from autocapture.sinks import MemorySink
-
-_numbers = itertools.count()
-
-
-class Package:
-    """A throw-away package on disk, importable under a unique name."""
-
-    def __init__(self, root: Path) -> None:
-        self.name = f"acpkg{next(_numbers)}"
-        self.root = root
-        (root / self.name).mkdir()
-        self.write("__init__.py", "")
-
-    def write(self, relative: str, source: str) -> None:
-        path = self.root / self.name / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(source))
-
-    def load(self, relative: str = "") -> Any:
-        return importlib.import_module(f"{self.name}.{relative}" if relative else self.name)
-
-
-@pytest.fixture
-def package(tmp_path: Path) -> Iterator[Package]:
-    """A fresh package on sys.path; its modules and every hook are gone afterwards."""
-    sys.path.insert(0, str(tmp_path))
-    importlib.invalidate_caches()
-    made = Package(tmp_path)
-    yield made
-    sys.path.remove(str(tmp_path))
-    for name in [n for n in sys.modules if n == made.name or n.startswith(f"{made.name}.")]:
-        del sys.modules[name]
-    from autocapture import _modules
-
-    for handle in list(_modules._active):
-        handle.remove()
-
+from tests._packages import Package, numbers
 
 SERVICE = """
     from json import dumps
@@ -215,7 +176,7 @@ def test_circular_imports(package: Package, captured_errors: MemorySink) -> None
 
 def test_namespace_packages(tmp_path: Path, captured_errors: MemorySink) -> None:
     """A namespace package (no __init__.py) has no code; its modules are instrumented."""
-    name = f"acns{next(_numbers)}"
+    name = f"acns{next(numbers)}"
     (tmp_path / name).mkdir()
     (tmp_path / name / "mod.py").write_text("def fail():\n    raise RuntimeError('ns')\n")
     sys.path.insert(0, str(tmp_path))
@@ -292,11 +253,24 @@ def test_main_module_run_with_dash_m(package: Package, tmp_path: Path) -> None:
     assert out.split() == ["True", "False", "True"]
 
 
-def test_a_traceback_shows_one_frame_of_ours(package: Package) -> None:
-    """What a user sees: the module's frames, with one autocapture frame above each."""
+def test_a_traceback_shows_the_modules_frames_only(package: Package) -> None:
+    """What a user sees: a module imported afterwards has no frame of ours at all."""
     package.write("a.py", "def f():\n    raise RuntimeError('x')\n")
     instrument_modules(package.name)
     module = package.load("a")
+    with pytest.raises(RuntimeError) as info:
+        module.f()
+    files = [frame.filename for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert files[-1] == module.__file__
+    assert not any(name.startswith("<autocapture") for name in files)
+    assert "autocapture" not in "".join(files[-1:])
+
+
+def test_a_module_imported_before_shows_one_frame_of_ours(package: Package) -> None:
+    """Wrapped in place: one autocapture frame above each of the module's own."""
+    package.write("a.py", "def f():\n    raise RuntimeError('x')\n")
+    module = package.load("a")
+    instrument_modules(package.name)
     with pytest.raises(RuntimeError) as info:
         module.f()
     files = [frame.filename for frame in traceback.extract_tb(info.value.__traceback__)]

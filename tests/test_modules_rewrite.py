@@ -1,0 +1,405 @@
+"""instrument_modules compiles the modules it imports so that their functions report their
+own errors: no wrapper, the arguments as passed, once, and a cache like Python's own."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autocapture import auto_capture_errors, instrument_modules
+from autocapture._decorator import is_decorated
+from autocapture._rewrite import REPORTER, original_name
+from autocapture._wrappers import _REWRITTEN
+from autocapture.sinks import MemorySink
+from tests._packages import Package
+
+
+def test_the_rewritten_global_is_the_one_is_decorated_knows() -> None:
+    """_wrappers cannot import _rewrite (a cycle): the two spell the name alike."""
+    assert _REWRITTEN == REPORTER
+
+
+def test_the_function_is_the_function(package: Package, captured_errors: MemorySink) -> None:
+    """No wrapper: same signature, names, docstring, code names, source, pickling."""
+    package.write(
+        "svc.py",
+        '''
+        def charge(amount, /, currency="eur", *, retries=2, **extra):
+            """Charge an amount."""
+            raise RuntimeError(f"declined {amount}")
+        ''',
+    )
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    charge = svc.charge
+    assert not hasattr(charge, "__wrapped__")
+    assert charge.__doc__ == "Charge an amount."
+    assert str(inspect.signature(charge)) == "(amount, /, currency='eur', *, retries=2, **extra)"
+    assert charge.__code__.co_varnames[:4] == ("amount", "currency", "retries", "extra")
+    assert "declined" in inspect.getsource(charge)
+    assert pickle.loads(pickle.dumps(charge)) is charge  # noqa: S301 - our own bytes
+    assert is_decorated(charge)  # it captures its errors: instrument_modules leaves it be
+    with pytest.raises(RuntimeError, match="declined 3"):
+        charge(3, "usd", retries=1, trace="t-1")
+    [event] = captured_errors.events
+    assert event.function == f"{package.name}.svc.charge"
+    assert dict(event.arguments) == {
+        "amount": 3,
+        "currency": "usd",
+        "retries": 1,
+        "extra": {"trace": "t-1"},
+    }
+
+
+def test_arguments_are_reported_as_passed(package: Package, captured_errors: MemorySink) -> None:
+    """A parameter the body rebinds or deletes is reported with the value passed."""
+    package.write(
+        "svc.py",
+        """
+        def rebinds(amount, *items, note=None):
+            amount = amount * 100
+            items = ()
+            del note
+            raise ValueError("bad amount")
+
+        def untouched(user_id, limit=10):
+            raise ValueError("missing")
+        """,
+    )
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    with pytest.raises(ValueError):
+        svc.rebinds(7, "a", "b", note="n")
+    with pytest.raises(ValueError):
+        svc.untouched("u-1")
+    assert [e.arguments for e in captured_errors.events] == [
+        {"amount": 7, "items": ["a", "b"], "note": "n"},
+        {"user_id": "u-1", "limit": 10},
+    ]
+    # Only the rebound parameters are kept (one store each at entry).
+    local_names = svc.rebinds.__code__.co_varnames
+    assert original_name("amount") in local_names
+    assert original_name("note") in local_names
+    assert not any(name.startswith("__autocapture") for name in svc.untouched.__code__.co_varnames)
+
+
+def test_every_kind_of_function_and_method(package: Package, captured_errors: MemorySink) -> None:
+    """Generators, coroutines, async generators, methods of every kind, nested classes."""
+    package.write(
+        "svc.py",
+        """
+        import contextlib
+        import functools
+
+        def numbers():
+            yield 1
+            raise KeyError("gen")
+
+        async def fetch(url):
+            raise ConnectionError(url)
+
+        async def stream():
+            yield 1
+            raise OSError("stream")
+
+        @contextlib.contextmanager
+        def opened(path):
+            raise FileNotFoundError(path)
+            yield
+
+        class Repo:
+            def __init__(self, dsn):
+                self.dsn = dsn
+
+            def __repr__(self):
+                raise RuntimeError("protocol plumbing is not captured")
+
+            @property
+            def size(self):
+                raise LookupError("size")
+
+            @classmethod
+            def build(cls):
+                raise TypeError("build")
+
+            @staticmethod
+            def check(value):
+                raise ValueError(value)
+
+            @functools.lru_cache(maxsize=None)
+            def cached(self, key):
+                raise KeyError(key)
+
+            class Inner:
+                def deep(self):
+                    raise RuntimeError("deep")
+        """,
+    )
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    repo = svc.Repo("db://x")
+    calls = [
+        lambda: list(svc.numbers()),
+        lambda: asyncio.run(svc.fetch("https://example.test")),
+        lambda: asyncio.run(_drain(svc.stream())),
+        lambda: svc.opened("/nope").__enter__(),
+        lambda: repr(repo),
+        lambda: repo.size,
+        svc.Repo.build,
+        lambda: svc.Repo.check("v"),
+        lambda: repo.cached("k"),
+        lambda: svc.Repo.Inner().deep(),
+    ]
+    for call in calls:
+        with pytest.raises(Exception):  # noqa: B017 - each raises its own
+            call()
+    functions = [e.function.removeprefix(f"{package.name}.svc.") for e in captured_errors.events]
+    assert functions == [
+        "numbers",
+        "fetch",
+        "stream",
+        "opened",
+        "Repo.size",
+        "Repo.build",
+        "Repo.check",
+        "Repo.cached",
+        "Repo.Inner.deep",
+    ]
+    assert inspect.isgeneratorfunction(svc.numbers)
+    assert inspect.iscoroutinefunction(svc.fetch)
+    assert inspect.isasyncgenfunction(svc.stream)
+
+
+async def _drain(agen: object) -> None:
+    async for _ in agen:  # type: ignore[attr-defined]
+        pass
+
+
+def test_one_event_per_error_up_the_stack(package: Package, captured_errors: MemorySink) -> None:
+    """An error passing through three instrumented functions is reported once, where raised."""
+    package.write(
+        "svc.py",
+        """
+        def outer(order_id):
+            return middle(order_id)
+
+        def middle(order_id):
+            return inner(order_id)
+
+        def inner(order_id):
+            raise RuntimeError(order_id)
+        """,
+    )
+    instrument_modules(package.name)
+    with pytest.raises(RuntimeError):
+        package.load("svc").outer("o-1")
+    [event] = captured_errors.events
+    assert event.function.endswith(".inner")
+
+
+def test_decorated_functions_keep_their_options(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """In the source, under an alias, or decorated later: the decorator's options win."""
+    package.write(
+        "jobs.py",
+        """
+        from autocapture import auto_capture_errors as capture
+
+        @capture(tags={"own": "alias"})
+        def aliased():
+            raise RuntimeError("aliased")
+
+        def later():
+            raise RuntimeError("later")
+        """,
+    )
+    instrument_modules(package.name, tags={"own": "package"})
+    jobs = package.load("jobs")
+    later = auto_capture_errors(tags={"own": "later"})(jobs.later)
+    for call in (jobs.aliased, later, jobs.later):
+        with pytest.raises(RuntimeError):
+            call()
+    assert [e.tags["own"] for e in captured_errors.events] == ["alias", "later", "package"]
+
+
+def test_functions_registered_at_definition_are_captured(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """A decorator that keeps the original (a route, a task registry) calls a function that
+    reports its own errors; a closure bound at module level is wrapped as before."""
+    package.write(
+        "routes.py",
+        """
+        ROUTES = {}
+
+        def route(path):
+            def register(func):
+                ROUTES[path] = func
+                return func
+            return register
+
+        @route("/users")
+        def users(user_id):
+            raise LookupError(user_id)
+
+        def make(name):
+            def handler(payload):
+                raise RuntimeError(name)
+            return handler
+
+        webhook = make("webhook")
+        """,
+    )
+    instrument_modules(package.name)
+    routes = package.load("routes")
+    with pytest.raises(LookupError):
+        routes.ROUTES["/users"]("u-7")
+    with pytest.raises(RuntimeError):
+        routes.webhook({"id": 1})
+    assert [e.function.rsplit(".", 1)[-1] for e in captured_errors.events] == [
+        "users",
+        "handler",
+    ]
+    assert captured_errors.events[0].arguments == {"user_id": "u-7"}
+
+
+def test_only_errors_are_reported(package: Package, captured_errors: MemorySink) -> None:
+    """Returns, StopIteration, KeyboardInterrupt, SystemExit and GeneratorExit pass untouched."""
+    package.write(
+        "svc.py",
+        """
+        def ok(x):
+            return x * 2
+
+        def interrupted():
+            raise KeyboardInterrupt
+
+        def exits():
+            raise SystemExit(3)
+
+        def numbers():
+            yield 1
+            yield 2
+        """,
+    )
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    assert svc.ok(21) == 42
+    with pytest.raises(KeyboardInterrupt):
+        svc.interrupted()
+    with pytest.raises(SystemExit):
+        svc.exits()
+    gen = svc.numbers()
+    next(gen)
+    gen.close()
+    assert list(svc.numbers()) == [1, 2]
+    assert captured_errors.events == []
+
+
+def test_recursion_errors_propagate_as_they_are(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """At the recursion limit the report may fail; the user's RecursionError goes on."""
+    package.write("svc.py", "def down(n):\n    return down(n + 1)\n")
+    instrument_modules(package.name)
+    with pytest.raises(RecursionError):
+        package.load("svc").down(0)
+    assert len(captured_errors.events) <= 1
+
+
+def test_the_rewritten_code_is_cached_beside_the_pyc(package: Package, tmp_path: Path) -> None:
+    """A second process reads the cache; an edited source is compiled again."""
+    package.write("svc.py", "def f():\n    return 1\n")
+    script = (
+        "import sys, autocapture\n"
+        f"autocapture.instrument_modules({package.name!r})\n"
+        f"from {package.name} import svc\n"
+        "print(svc.f(), svc.f.__code__.co_names)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def run() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    assert "__autocapture__" in run()
+    cache = tmp_path / package.name / "__pycache__"
+    [ours] = cache.glob("svc.*autocapture*.pyc")
+    stamp = ours.stat().st_mtime_ns
+    assert "__autocapture__" in run()
+    assert ours.stat().st_mtime_ns == stamp  # read, not written again
+    package.write("svc.py", "def f():\n    return 22\n")
+    os.utime(tmp_path / package.name / "svc.py", (1, 1))  # a different mtime, surely
+    assert run().startswith("22 ")
+
+
+def test_without_bytecode_writing_it_still_works(
+    package: Package, captured_errors: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sys.dont_write_bytecode (PYTHONDONTWRITEBYTECODE): compiled each time, no file."""
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    package.write("svc.py", "def f():\n    raise RuntimeError('x')\n")
+    instrument_modules(package.name)
+    with pytest.raises(RuntimeError):
+        package.load("svc").f()
+    assert len(captured_errors.events) == 1
+    assert not list((package.root / package.name).glob("__pycache__/svc.*autocapture*"))
+
+
+def test_a_syntax_error_is_the_users_own(package: Package) -> None:
+    """A module that does not compile fails to import exactly as without us."""
+    package.write("broken.py", "def f(:\n    pass\n")
+    instrument_modules(package.name)
+    with pytest.raises(SyntaxError) as info:
+        package.load("broken")
+    assert info.value.filename.endswith("broken.py")
+
+
+def test_other_loaders_are_wrapped_instead(tmp_path: Path, captured_errors: MemorySink) -> None:
+    """A module from a zip archive (zipimport's loader) is wrapped after it runs."""
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("aczip/__init__.py", "")
+        bundle.writestr("aczip/svc.py", "def f(x):\n    raise RuntimeError(x)\n")
+    sys.path.insert(0, str(archive))
+    handle = instrument_modules("aczip")
+    try:
+        svc = importlib.import_module("aczip.svc")
+        assert svc.f.__wrapped__.__code__.co_names == ("RuntimeError",)
+        with pytest.raises(RuntimeError):
+            svc.f("zipped")
+        [event] = captured_errors.events
+        assert event.arguments == {"x": "zipped"}
+    finally:
+        handle.remove()
+        sys.path.remove(str(archive))
+        for name in ("aczip", "aczip.svc"):
+            sys.modules.pop(name, None)
+
+
+def test_the_source_on_disk_is_untouched(package: Package) -> None:
+    """Tracebacks and inspect read the file as written; line numbers are the source's."""
+    source = "import os\n\n\ndef f(path):\n    x = 1\n    return open(path)\n"
+    package.write("svc.py", source)
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    with pytest.raises(FileNotFoundError) as info:
+        svc.f("/no/such/file")
+    assert info.traceback[-1].lineno + 1 == 6  # pytest counts lines from 0
+    assert (package.root / package.name / "svc.py").read_text() == source
