@@ -35,7 +35,8 @@ from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
 from autocapture._decorator import decorate, decorate_members, is_decorated, validate
 from autocapture._log import report_failure
 from autocapture._reporter import Reporter
-from autocapture._rewrite import REPORTER, compiled
+from autocapture._rewrite import compiled
+from autocapture._rewritten import REPORTER
 
 __all__ = ["ModuleInstrumentation", "instrument_modules"]
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from autocapture._log import report_failure
 from autocapture._plan import Plan
-from autocapture._rewrite import original_name
+from autocapture._rewritten import original_name
 from autocapture._wrappers import _OWN_FILES
 
 __all__ = ["Reporter"]

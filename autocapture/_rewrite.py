@@ -37,20 +37,14 @@ import types
 from typing import Any, Union
 
 from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
+from autocapture._rewritten import REPORTER, original_name
 
-__all__ = ["REPORTER", "compiled", "original_name", "rewrite"]
+__all__ = ["compiled", "rewrite"]
 
-REPORTER = "__autocapture__"
-"""The module global the rewritten functions call (a dunder: never name-mangled)."""
 _VERSION = 1  # bump when the rewritten code changes: older caches are then ignored
 _HEADER = 16  # magic, flags, source mtime, source size: a timestamp .pyc header
 _DECORATOR = "auto_capture_errors"
 _Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
-
-
-def original_name(parameter: str) -> str:
-    """The local that keeps the value ``parameter`` was passed, when the body rebinds it."""
-    return f"__autocapture_{parameter}__"
 
 
 def rewrite(tree: ast.Module) -> int:

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from types import CodeType, FrameType, TracebackType
 from typing import Any, Optional
 
+from autocapture._rewritten import user_variables
 from autocapture._scrub import Scrubber
 from autocapture._stack import MAX_CALLERS, StackFrame, vars_scrubber, walk
 
@@ -152,7 +153,7 @@ def clean_traceback(
         module = frame.f_globals.get("__name__")
         module = module if isinstance(module, str) else None
         own = module is not None and module.startswith("autocapture.")
-        local_vars = {} if own else scrub_vars.scrub_mapping(frame.f_locals)
+        local_vars = {} if own else scrub_vars.scrub_mapping(user_variables(frame.f_locals))
         plan.append(
             (_code(code.co_filename, code.co_name, lineno), _globals(module), local_vars, lineno)
         )

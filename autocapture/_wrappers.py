@@ -14,6 +14,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any, Callable
 
+from autocapture._rewritten import REPORTER
 from autocapture._shape import Template
 
 if TYPE_CHECKING:
@@ -148,9 +149,6 @@ _TEMPLATES = {
 }
 _OWN_FILES = frozenset(template.filename for template in _TEMPLATES.values())
 
-# The global a function compiled by ``_rewrite`` calls when it fails (``REPORTER``
-# there): such a function captures its errors itself, as a wrapper would.
-_REWRITTEN = "__autocapture__"
 _FUNCTION = types.FunctionType
 
 _CO_COROUTINE = inspect.CO_COROUTINE
@@ -259,7 +257,8 @@ def is_decorated(obj: object) -> bool:
     """Tell whether ``obj`` already captures its errors: a wrapper of ours, or rewritten."""
     if type(obj) is _FUNCTION:  # first: instrument_modules asks it of every function
         code = obj.__code__
-        return code.co_filename in _OWN_FILES or _REWRITTEN in code.co_names
+        # A function instrument_modules compiled (``_rewrite``) captures its own errors.
+        return code.co_filename in _OWN_FILES or REPORTER in code.co_names
     if isinstance(obj, (classmethod, staticmethod)):
         return is_decorated(obj.__func__)
     proxy = sys.modules.get("autocapture._proxy")

@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_operation_words",
         "_paths",
         "_ratelimit",
+        "_rewritten",
         "_signal_words",
     ),
     ("_lexicon",),  # inference's lookup tables, derived from the word tables

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import json
 import os
 import pickle
 import subprocess
@@ -14,18 +15,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import sentry_sdk
 
-from autocapture import auto_capture_errors, instrument_modules
+from autocapture import auto_capture_errors, configure, instrument_modules
 from autocapture._decorator import is_decorated
-from autocapture._rewrite import REPORTER, original_name
-from autocapture._wrappers import _REWRITTEN
-from autocapture.sinks import MemorySink
+from autocapture._rewritten import original_name
+from autocapture.sinks import MemorySink, SentrySink
+from tests.conftest import RecordingTransport
 from tests._packages import Package
-
-
-def test_the_rewritten_global_is_the_one_is_decorated_knows() -> None:
-    """_wrappers cannot import _rewrite (a cycle): the two spell the name alike."""
-    assert _REWRITTEN == REPORTER
 
 
 def test_the_function_is_the_function(package: Package, captured_errors: MemorySink) -> None:
@@ -403,3 +400,31 @@ def test_the_source_on_disk_is_untouched(package: Package) -> None:
         svc.f("/no/such/file")
     assert info.traceback[-1].lineno + 1 == 6  # pytest counts lines from 0
     assert (package.root / package.name / "svc.py").read_text() == source
+
+
+def test_sentry_sees_the_users_variables_only(
+    package: Package, sentry_transport: RecordingTransport
+) -> None:
+    """The originals kept for reporting are not frame variables; the secret stays secret."""
+    package.write(
+        "client.py",
+        """
+        def call(provider, api_key, retries=1):
+            retries = retries + 1
+            api_key = api_key.strip()
+            raise ConnectionError(f"{provider} refused the call")
+        """,
+    )
+    configure(sink=SentrySink())
+    instrument_modules(package.name)
+    secret = "sk-live-" + "q7" * 16
+    with pytest.raises(ConnectionError):
+        package.load("client").call("openrouter", f" {secret} ")
+    sentry_sdk.flush()
+    [event] = sentry_transport.events
+    frame = event["exception"]["values"][0]["stacktrace"]["frames"][-1]
+    assert frame["function"] == "call"
+    assert set(frame["vars"]) == {"provider", "api_key", "retries"}
+    assert frame["vars"]["retries"] == 2  # the variable as it is at the failure
+    assert event["extra"]["arguments"]["retries"] == 1  # the argument as it was passed
+    assert secret not in json.dumps(event)

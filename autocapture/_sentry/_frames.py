@@ -26,6 +26,7 @@ from typing import Any, Optional
 from sentry_sdk import utils as sentry_utils
 from sentry_sdk.utils import filename_for_module
 
+from autocapture._rewritten import user_variables
 from autocapture._scrub import Scrubber
 from autocapture._sentry._exit import scrub_lines
 from autocapture._stack import StackFrame, vars_scrubber, walk
@@ -241,7 +242,7 @@ class _Builder:
             # Our own frames (task and middleware wrappers) hold raw internals.
             out["in_app"] = False
         elif self.variables:
-            out["vars"] = self.vars_scrubber.scrub_mapping(local_vars)
+            out["vars"] = self.vars_scrubber.scrub_mapping(user_variables(local_vars))
         return out
 
     def location(
