@@ -21,8 +21,8 @@ from autocapture import auto_capture_errors, configure, instrument_modules
 from autocapture._decorator import is_decorated
 from autocapture._rewritten import original_name
 from autocapture.sinks import MemorySink, SentrySink
-from tests.conftest import RecordingTransport
 from tests._packages import Package
+from tests.conftest import RecordingTransport
 
 
 def test_the_function_is_the_function(package: Package, captured_errors: MemorySink) -> None:
