@@ -5,7 +5,9 @@ Compares, side by side in one process, per call of a trivial function (sync and 
 * ``bare``: the undecorated function (the floor);
 * ``closure``: a hand-written ``functools.wraps`` closure with ``try/except``;
 * ``wrapt``: a ``wrapt.decorator`` pass-through (what "built on wrapt" costs naively);
-* ``autocapture``: ``@auto_capture_errors``.
+* ``autocapture``: ``@auto_capture_errors``;
+* ``instrumented``: the function as ``instrument_modules`` compiles it (no wrapper: its
+  body inside a ``try``).
 
 Rounds are interleaved so that machine noise hits every variant alike; the table shows
 the median time per call and the overhead above ``bare`` as a ratio to the closure's
@@ -14,10 +16,13 @@ overhead (target: at most 1.5x). Run: ``python benchmarks/bench_decorator.py``.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import functools
+import inspect
 import statistics
 import sys
+import textwrap
 import timeit
 from typing import Any, Callable
 
@@ -70,12 +75,27 @@ async def aget_user(user_id: int, active: bool = True) -> int:
     return user_id
 
 
+def instrumented(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` compiled as ``instrument_modules`` compiles a module's functions."""
+    from autocapture._decorator import _bare_options
+    from autocapture._reporter import Reporter
+    from autocapture._rewrite import rewrite
+    from autocapture._rewritten import REPORTER
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    rewrite(tree)
+    namespace: dict[str, Any] = {REPORTER: Reporter(_bare_options()), "__name__": __name__}
+    exec(compile(tree, __file__, "exec", dont_inherit=True), namespace)  # noqa: S102
+    return namespace[func.__name__]  # type: ignore[no-any-return]
+
+
 def sync_variants() -> dict[str, Callable[..., Any]]:
     return {
         "bare": get_user,
         "closure": closure(get_user),
         "wrapt": passthrough(get_user),
         "autocapture": auto_capture_errors(get_user),
+        "instrumented": instrumented(get_user),
     }
 
 
@@ -85,6 +105,7 @@ def async_variants() -> dict[str, Callable[..., Any]]:
         "closure": async_closure(aget_user),
         "wrapt": async_passthrough(aget_user),
         "autocapture": auto_capture_errors(aget_user),
+        "instrumented": instrumented(aget_user),
     }
 
 
