@@ -1,23 +1,25 @@
 """``instrument_modules``: every function of a package captured, with no edit to its code.
 
-An import hook and an in-place pass do the same thing to a module: wrap, as
-``@auto_capture_errors`` would, each function and class *defined* in it (its
-``__module__`` is the module's name; names imported from elsewhere are left alone), with
-the methods of a class as for a decorated class. Functions already decorated keep their
-own options.
+The functions and classes *defined* in a matching module (its ``__module__`` is the
+module's name; names imported from elsewhere are left alone) are captured as
+``@auto_capture_errors`` would, with the methods of a class as for a decorated class.
+Functions already decorated keep their own options.
 
 * Modules imported after the call: one finder at the front of ``sys.meta_path`` asks the
-  other finders for the spec of a matching module and wraps its loader's ``exec_module``;
-  the module's body runs as usual, then the module is instrumented, then the real loader
-  is put back on the spec (so ``importlib.resources``, ``linecache``, ``reload`` see it).
-* Modules imported before the call are instrumented in place.
+  other finders for the spec of a matching module and puts its own loader in front of the
+  real one. A plain source module is compiled rewritten (``_rewrite``: each function
+  reports its own errors through the module's ``Reporter``; nothing runs per function at
+  import); any other loader's module runs as usual and is then wrapped in place. Either
+  way the real loader is put back on the spec (``importlib.resources``, ``linecache``,
+  ``reload`` see it).
+* Modules imported before the call are wrapped in place.
 
-What stays as it was (documented in the README): a name bound elsewhere before the module
-was instrumented (``from x import f`` done earlier, or during a circular import while
-``x`` was still running) keeps the original function; a decorator that registered the
-original at definition time (a route, a task) calls the original; C extensions and
-namespace packages have no Python functions to wrap. ``remove()`` stops instrumenting
-modules imported afterwards; functions already wrapped stay wrapped.
+What stays as it was for a module wrapped in place (documented in the README): a name
+bound elsewhere before the module was instrumented (``from x import f`` done earlier)
+keeps the original function, and so does a decorator that registered the original at
+definition time (a route, a task). C extensions and namespace packages have no Python
+functions. ``remove()`` stops instrumenting modules imported afterwards; what was
+instrumented stays so.
 """
 
 from __future__ import annotations
