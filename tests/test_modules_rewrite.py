@@ -428,3 +428,62 @@ def test_sentry_sees_the_users_variables_only(
     assert frame["vars"]["retries"] == 2  # the variable as it is at the failure
     assert event["extra"]["arguments"]["retries"] == 1  # the argument as it was passed
     assert secret not in json.dumps(event)
+
+
+@pytest.mark.parametrize(
+    "rebinding",
+    [
+        "value = 1",
+        "value += '!'",
+        "value: int = 1",
+        "for value in range(2): pass",
+        "with open(__file__) as value: pass",
+        "try:\n        raise KeyError\n    except KeyError as value:\n        pass",
+        "import os as value",
+        "from os import sep as value",
+        "def value(): pass",
+        "class value: pass",
+        "del value",
+        "[(value := i) for i in range(2)]",
+        "def inner():\n        nonlocal value\n        value = 2\n    inner()",
+        "match 5:\n        case int() as value:\n            pass",
+        "match [1, 2]:\n        case [*value]:\n            pass",
+        "match {'a': 1}:\n        case {**value}:\n            pass",
+    ],
+)
+def test_every_way_of_rebinding_a_parameter_keeps_the_argument(
+    package: Package, captured_errors: MemorySink, rebinding: str
+) -> None:
+    """Whatever rebinds the parameter, the event shows the value that was passed."""
+    package.write("svc.py", f"def f(value):\n    {rebinding}\n    raise RuntimeError('x')\n")
+    instrument_modules(package.name)
+    with pytest.raises(RuntimeError):
+        package.load("svc").f("passed")
+    [event] = captured_errors.events
+    assert event.arguments == {"value": "passed"}
+
+
+def test_a_function_only_a_registry_holds_is_found(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """Not reachable from the module's names: the plan is still that function's own."""
+    package.write(
+        "svc.py",
+        """
+        HANDLERS = []
+
+        class Jobs:
+            def run(self, job_id):
+                raise RuntimeError(job_id)
+
+        HANDLERS.append(Jobs.run)
+        del Jobs
+        """,
+    )
+    instrument_modules(package.name)
+    svc = package.load("svc")
+    with pytest.raises(RuntimeError):
+        svc.HANDLERS[0](None, "j-1")
+    [event] = captured_errors.events
+    assert event.function == f"{package.name}.svc.Jobs.run"
+    assert event.arguments == {"job_id": "j-1"}
