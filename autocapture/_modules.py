@@ -35,6 +35,7 @@ from typing import Any
 from autocapture._config import get_config
 from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
 from autocapture._decorator import decorate, decorate_members, is_decorated, validate
+from autocapture._in_place import give_rewritten_code
 from autocapture._log import report_failure
 from autocapture._reporter import Reporter
 from autocapture._rewrite import compiled
@@ -100,31 +101,47 @@ class ModuleInstrumentation:
         """
         if not get_config().enabled:
             return
-        owner = module.__name__
-        namespace = vars(module)
-        done: dict[int, Any] = {}  # aliases of one function get one wrapper
-        count = 0
-        for name, value in list(namespace.items()):
-            if type(value) is _FUNCTION:
-                if REPORTER in value.__code__.co_names:  # rewritten: nothing to do
-                    continue
-                if value.__module__ != owner or is_decorated(value):
-                    continue
-                wrapped = done.get(id(value))
-                if wrapped is None:
-                    wrapped = done[id(value)] = decorate(value, self._options, None)
-                    count += 1
-                namespace[name] = wrapped
-            elif (
-                isinstance(value, type)
-                and getattr(value, "__module__", None) == owner
-                and id(value) not in done
-            ):
-                done[id(value)] = value
-                if not rewritten or _anything_to_wrap(value, owner):
-                    count += decorate_members(value, self._options, None, module=owner)
+        if not rewritten:  # imported before: its functions get their rewritten code
+            try:
+                rewritten = give_rewritten_code(module, Reporter(self._options))
+            except Exception as err:  # then they are wrapped, as any other loader's
+                report_failure(f"rewriting {module.__name__} in place", err)
+        count = _wrap_namespace(vars(module), module.__name__, self._options, rewritten)
         self.modules.append(_name_of(module))
         self.functions += count + rewritten
+
+
+def _wrap_namespace(
+    namespace: dict[str, Any], owner: str, options: dict[str, Any], rewritten: int
+) -> int:
+    # What is left to wrap: functions the source does not define (closures a factory
+    # made, exec), and everything when nothing could be rewritten (another loader).
+    done: dict[int, Any] = {}  # aliases of one function get one wrapper
+    count = 0
+    for name, value in list(namespace.items()):
+        if type(value) is _FUNCTION:
+            if REPORTER in value.__code__.co_names:  # rewritten: nothing to do
+                continue
+            if value.__module__ != owner or is_decorated(value) or _dunder(value.__name__):
+                continue  # elsewhere's, ours, or a module's __getattr__/__dir__
+            wrapped = done.get(id(value))
+            if wrapped is None:
+                wrapped = done[id(value)] = decorate(value, options, None)
+                count += 1
+            namespace[name] = wrapped
+        elif (
+            isinstance(value, type)
+            and getattr(value, "__module__", None) == owner
+            and id(value) not in done
+        ):
+            done[id(value)] = value
+            if not rewritten or _anything_to_wrap(value, owner):
+                count += decorate_members(value, options, None, module=owner)
+    return count
+
+
+def _dunder(name: str) -> bool:
+    return name[:2] == "__" and name[-2:] == "__"
 
 
 def _anything_to_wrap(cls: type, owner: str) -> bool:
@@ -134,7 +151,7 @@ def _anything_to_wrap(cls: type, owner: str) -> bool:
         kind = type(member)
         if kind is _FUNCTION:
             if REPORTER in member.__code__.co_names or (
-                name[:2] == "__" and name[-2:] == "__" and name not in CLASS_DUNDERS
+                _dunder(name) and name not in CLASS_DUNDERS
             ):
                 continue
             return True

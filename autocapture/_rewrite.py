@@ -87,8 +87,10 @@ def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
 
 def _wanted(node: _Function, *, in_class: bool) -> bool:
     name = node.name
-    if in_class and name.startswith("__") and name.endswith("__") and name not in CLASS_DUNDERS:
-        return False  # protocol plumbing (__repr__, __eq__...), as for a decorated class
+    if name.startswith("__") and name.endswith("__") and not (in_class and name in CLASS_DUNDERS):
+        # Protocol plumbing (__repr__, __eq__..., as for a decorated class; a module's
+        # __getattr__ raising AttributeError is how ``hasattr`` gets its answer).
+        return False
     return not _decorated_by_us(node)
 
 

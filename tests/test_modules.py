@@ -87,21 +87,24 @@ def test_modules_imported_afterwards_are_captured(
 def test_modules_imported_before_are_instrumented_in_place(
     package: Package, captured_errors: MemorySink
 ) -> None:
-    """Already imported modules are wrapped in place; earlier `from x import f` keep theirs."""
+    """Already imported modules: their functions get the rewritten code, in place, so an
+    earlier `from x import f` is the same function and reports its errors too."""
     _service(package)
     service = package.load("billing.service")
     early = service.charge  # like `from service import charge` done before the call
-    instrument_modules(package.name)
-    assert is_decorated(service.charge)
-    assert is_decorated(service.helper) is False  # the binding imported from helpers
-    assert is_decorated(package.load("helpers").helper)
-    assert early is service.charge.__wrapped__
+    handle = instrument_modules(package.name)
+    assert service.charge is early
+    assert is_decorated(early)
+    assert not hasattr(early, "__wrapped__")
+    assert is_decorated(service.Billing.refund)
+    assert is_decorated(service.Billing.Nested.deep)
+    assert not is_decorated(service.dumps)
     with pytest.raises(RuntimeError):
         early(1)
-    assert captured_errors.events == []  # documented: that binding is the original
     with pytest.raises(RuntimeError):
-        service.charge(2)
-    assert len(captured_errors.events) == 1
+        service.Billing().refund(2)
+    assert [e.arguments for e in captured_errors.events] == [{"amount": 1}, {"amount": 2}]
+    assert handle.functions == 5  # charge, acharge, refund, deep; helper in helpers
 
 
 def test_exclude_and_already_decorated_functions(
@@ -266,15 +269,41 @@ def test_a_traceback_shows_the_modules_frames_only(package: Package) -> None:
     assert "autocapture" not in "".join(files[-1:])
 
 
-def test_a_module_imported_before_shows_one_frame_of_ours(package: Package) -> None:
-    """Wrapped in place: one autocapture frame above each of the module's own."""
+def test_a_module_imported_before_shows_its_frames_only(package: Package) -> None:
+    """Given its rewritten code in place: no frame of ours either."""
     package.write("a.py", "def f():\n    raise RuntimeError('x')\n")
     module = package.load("a")
     instrument_modules(package.name)
     with pytest.raises(RuntimeError) as info:
         module.f()
     files = [frame.filename for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert files[-1] == module.__file__
+    assert not any(name.startswith("<autocapture") for name in files)
+
+
+def test_what_the_source_does_not_define_is_wrapped(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """A closure a factory made, bound at module level: wrapped, one frame of ours above."""
+    package.write(
+        "a.py",
+        """
+        def make(name):
+            def handler(payload):
+                raise RuntimeError(name)
+            return handler
+
+        webhook = make("webhook")
+        """,
+    )
+    module = package.load("a")
+    instrument_modules(package.name)
+    with pytest.raises(RuntimeError) as info:
+        module.webhook({"id": 1})
+    files = [frame.filename for frame in traceback.extract_tb(info.value.__traceback__)]
     assert files[-2:] == ["<autocapture plain wrapper>", module.__file__]
+    [event] = captured_errors.events
+    assert event.arguments == {"payload": {"id": 1}}
 
 
 def test_disabled_configuration_instruments_nothing(package: Package) -> None:

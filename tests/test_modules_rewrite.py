@@ -487,3 +487,90 @@ def test_a_function_only_a_registry_holds_is_found(
     [event] = captured_errors.events
     assert event.function == f"{package.name}.svc.Jobs.run"
     assert event.arguments == {"job_id": "j-1"}
+
+
+def test_in_place_only_code_the_source_still_compiles_to(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """A source edited since the import: a changed function is wrapped, never given a body
+    that did not run; an unchanged one gets its rewritten code."""
+    package.write(
+        "svc.py",
+        """
+        def same(x):
+            raise RuntimeError("same")
+
+        def edited(x):
+            raise RuntimeError("old body")
+        """,
+    )
+    svc = package.load("svc")
+    package.write(
+        "svc.py",
+        """
+        def same(x):
+            raise RuntimeError("same")
+
+        def edited(x):
+            raise RuntimeError("NEW body")
+        """,
+    )
+    os.utime(package.root / package.name / "svc.py", (2, 2))
+    importlib.invalidate_caches()
+    instrument_modules(package.name)
+    assert not hasattr(svc.same, "__wrapped__")  # rewritten in place
+    assert svc.edited.__wrapped__.__code__.co_consts[-1] != "NEW body"
+    with pytest.raises(RuntimeError, match="old body"):
+        svc.edited(1)
+    with pytest.raises(RuntimeError, match="same"):
+        svc.same(2)
+    assert [e.function.rsplit(".", 1)[-1] for e in captured_errors.events] == ["edited", "same"]
+
+
+def test_a_function_reading_its_callers_frame_still_works(package: Package) -> None:
+    """No wrapper frame between caller and function (anyio's lazy importer does this)."""
+    package.write(
+        "lazy.py",
+        """
+        import sys
+
+        def caller_module():
+            return sys._getframe(1).f_globals["__name__"]
+        """,
+    )
+    package.write(
+        "user.py",
+        f"""
+        from {package.name}.lazy import caller_module
+
+        def who():
+            return caller_module()
+        """,
+    )
+    before = package.load("lazy")
+    instrument_modules(package.name)
+    assert before.caller_module() == __name__  # imported before: rewritten in place
+    assert package.load("user").who() == f"{package.name}.user"  # imported after
+
+
+def test_a_modules_getattr_is_protocol_not_an_error(
+    package: Package, captured_errors: MemorySink
+) -> None:
+    """`hasattr(module, x)` asks the module's __getattr__: its AttributeError is the answer."""
+    source = """
+        def __getattr__(name):
+            raise AttributeError(name)
+
+        def __dir__():
+            return ["f"]
+        """
+    package.write("lazy.py", source)
+    package.write("early.py", source)
+    early = package.load("early")
+    instrument_modules(package.name)
+    lazy = package.load("lazy")
+    assert not hasattr(lazy, "missing")
+    assert not hasattr(early, "missing")
+    assert captured_errors.events == []
+    assert not is_decorated(lazy.__getattr__)
+    assert not is_decorated(early.__getattr__)
