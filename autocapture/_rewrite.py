@@ -207,10 +207,11 @@ def compiled(loader: Any, fullname: str) -> tuple[types.CodeType, int] | None:
         + mtime.to_bytes(4, "little")
         + size.to_bytes(4, "little")
     )
-    try:
-        cache: str | None = importlib.util.cache_from_source(path, optimization=_tag())
-    except (NotImplementedError, ValueError):  # no cache tag on this interpreter
-        cache = None
+    # None on an interpreter without .pyc files (typeshed says str; PEP 421 allows None).
+    python_tag: str | None = getattr(sys.implementation, "cache_tag", None)
+    cache = (
+        None if python_tag is None else importlib.util.cache_from_source(path, optimization=_tag())
+    )
     if cache is not None:
         found = _cached(loader, cache, header)
         if found is not None:
@@ -223,7 +224,7 @@ def compiled(loader: Any, fullname: str) -> tuple[types.CodeType, int] | None:
     except SyntaxError:
         return None
     if cache is not None and not sys.dont_write_bytecode:
-        with contextlib.suppress(OSError, NotImplementedError):  # read-only: compiled again
+        with contextlib.suppress(OSError):  # a read-only tree: compiled again next time
             loader.set_data(cache, header + marshal.dumps((count, code)))
     return code, count
 

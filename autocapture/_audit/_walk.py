@@ -7,6 +7,7 @@ resolved calls (``scope = sentry_sdk.get_current_scope()``), never by raw text.
 
 from __future__ import annotations
 
+import abc
 import ast
 from fnmatch import fnmatchcase
 from http import HTTPStatus
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     from autocapture._audit._options import AuditOptions
 
 
-class WalkerBase(ast.NodeVisitor):
-    """State and helpers every concern of the walk shares."""
+class WalkerBase(ast.NodeVisitor, metaclass=abc.ABCMeta):
+    """State and helpers every concern of the walk shares (the module visitor completes it)."""
 
     def __init__(
         self,
@@ -266,18 +267,18 @@ class WalkerBase(ast.NodeVisitor):
             if node is not None:
                 self._walk(node)
 
+    @abc.abstractmethod
     def _call(self, node: ast.Call) -> None:
         """Judge one call; the module visitor combines every concern's judgement.
 
         Args:
             node: The call.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _body(self, body: Iterable[ast.stmt]) -> None:
         """Visit a list of statements; the module visitor prunes and dispatches.
 
         Args:
             body: The statements.
         """
-        raise NotImplementedError

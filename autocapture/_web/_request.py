@@ -11,6 +11,7 @@ the ``api_key_hash``, the user, the tags and the capture.
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import hmac
 from collections.abc import Iterator, Mapping
@@ -265,13 +266,13 @@ class RequestContext(Mapping[str, Any]):
         self._options = options
         self._parent = parent
 
+    @abc.abstractmethod
     def describe(self) -> dict[str, Any]:
         """Describe the request (``describe`` below, from the framework's request)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def where(self, described: Mapping[str, Any]) -> tuple[str, str]:
         """Return the function and module an event of this request names."""
-        raise NotImplementedError
 
     @property
     def options(self) -> Options:
