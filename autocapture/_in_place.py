@@ -23,7 +23,7 @@ from typing import Any
 from autocapture._rewrite import compiled
 from autocapture._rewritten import REPORTER
 
-__all__ = ["give_rewritten_code"]
+__all__ = ["defined_functions", "give_rewritten_code"]
 
 _Key = tuple[str, int]
 """A function's code by its name and first line: unique within one source file."""
@@ -57,7 +57,7 @@ def give_rewritten_code(module: types.ModuleType, reporter: Any) -> int:
     owner = module.__name__
     count = 0
     installed = False
-    for function in _functions(vars(module), owner, set()):
+    for function in defined_functions(vars(module), owner):
         code = function.__code__
         key = _key(code)
         replacement = new.get(key)
@@ -90,7 +90,16 @@ def _is_function(code: types.CodeType) -> bool:
     return bool(code.co_flags & 0x1)  # CO_OPTIMIZED
 
 
-def _functions(namespace: dict[str, Any], owner: str, seen: set[int]) -> Iterator[Any]:
+def defined_functions(namespace: dict[str, Any], owner: Any) -> Iterator[Any]:
+    """The functions module ``owner`` defined, as its namespace reaches them.
+
+    Module-level functions (and those under ``functools.wraps`` decorators), the methods,
+    class and static methods and property accessors of its classes, nested classes too.
+    """
+    return _functions(namespace, owner, set())
+
+
+def _functions(namespace: dict[str, Any], owner: Any, seen: set[int]) -> Iterator[Any]:
     for value in list(namespace.values()):
         if type(value) is _FUNCTION:
             function: Any = value

@@ -15,6 +15,7 @@ import sys
 import types
 from typing import Any
 
+from autocapture._in_place import defined_functions
 from autocapture._log import report_failure
 from autocapture._plan import Plan
 from autocapture._rewritten import original_name
@@ -97,8 +98,14 @@ def _call_of(
 
 def _function_of(code: types.CodeType, frame: types.FrameType) -> Any:
     # The function object of ``code``: its signature and qualified name make the plan.
-    module = frame.f_globals.get("__name__")
-    found = _search(list(frame.f_globals.values()), code, module, set())
+    found = next(
+        (
+            function
+            for function in defined_functions(frame.f_globals, frame.f_globals.get("__name__"))
+            if function.__code__ is code
+        ),
+        None,
+    )
     if found is None:  # only held elsewhere (a registry, a closure): ask the collector
         found = next(
             (
@@ -112,28 +119,3 @@ def _function_of(code: types.CodeType, frame: types.FrameType) -> Any:
         found = types.FunctionType(code, frame.f_globals, code.co_name)
         found.__qualname__ = getattr(code, "co_qualname", code.co_name)
     return found
-
-
-def _search(values: list[Any], code: types.CodeType, module: Any, seen: set[int]) -> Any:
-    for value in values:
-        for candidate in _candidates(value):
-            if type(candidate) is types.FunctionType:
-                if candidate.__code__ is code:
-                    return candidate
-                wrapped = getattr(candidate, "__wrapped__", None)
-                if type(wrapped) is types.FunctionType and wrapped.__code__ is code:
-                    return wrapped  # under a decorator made with functools.wraps
-        if isinstance(value, type) and value.__module__ == module and id(value) not in seen:
-            seen.add(id(value))
-            found = _search(list(vars(value).values()), code, module, seen)
-            if found is not None:
-                return found
-    return None
-
-
-def _candidates(value: Any) -> tuple[Any, ...]:
-    if isinstance(value, (classmethod, staticmethod)):
-        return (value.__func__,)
-    if isinstance(value, property):
-        return (value.fget, value.fset, value.fdel)
-    return (value,)
