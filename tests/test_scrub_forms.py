@@ -146,6 +146,21 @@ def test_timestamps_are_no_assignments_but_a_numeric_extra_key_still_is() -> Non
     assert Scrubber().scrub_text("see 1234:Zq9xLm2Pw7") == "see 1234:Zq9xLm2Pw7"
 
 
+def test_an_iso_hour_names_nothing_unless_an_extra_key_is_made_of_numbers() -> None:
+    """`2024-05-14T10:` is refused as a name in the pattern; a name it only ends still
+    names its value, and so does the hour itself for a user's key of numbers and `t`."""
+    assert Scrubber().scrub_text("2024-05-14T10:22:31Z up; at 2024-05-14T10:22:31Z") == (
+        "2024-05-14T10:22:31Z up; at 2024-05-14T10:22:31Z"
+    )
+    assert Scrubber().scrub_text("password2024-05-14T10:Zq9xLm2Pw7 x") == (
+        "password2024-05-14T10:[REDACTED] x"
+    )
+    for key in ("t", "14 T", "2024"):
+        numeric = Scrubber(ScrubOptions(extra_keys=(key,)))
+        assert numeric.scrub_text("at 2024-05-14T10:Zq9xLm2Pw7") == "at 2024-05-14T10:[REDACTED]"
+        assert numeric.scrub_text("2024-05-14T10:Zq9xLm2Pw7") == "2024-05-14T10:[REDACTED]"
+
+
 def test_the_anchor_lookaheads_are_derived_from_the_shapes() -> None:
     """The class of a branch's first character is read from its regex, or left unknown."""
     from autocapture._scrub._first import first_class

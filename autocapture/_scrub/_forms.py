@@ -46,6 +46,11 @@ _ASSIGN_LOOKBEHIND: Final = (
 # A name of digits only (`22` in `10:22:31`) names no secret: refused in the pattern, as
 # timestamps put many such separators in prose (unless a user's extra key is a number).
 _NOT_DIGIT_NAME: Final = "".join(rf"(?<![^A-Za-z0-9_.-][0-9]{{{n}}}.)" for n in range(1, 5))
+# Nor does an ISO 8601 date and hour (`2024-05-14T10` in `2024-05-14T10:22:31Z`): its words
+# are digits and `t`. Refused in the pattern, where the date starts the name, as each one
+# otherwise costs a detour through `assignment_span` (a third of the scan of a prose text).
+_ISO_HOUR: Final = "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+_NOT_ISO_HOUR_NAME: Final = rf"(?<![^A-Za-z0-9_.-]{_ISO_HOUR})(?<!^{_ISO_HOUR})"
 # `<password>value</password>` and `("DB_PASSWORD", "value")` (a pair, rendered as text).
 _TAG_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9]>)"
 _PAIR_LOOKBEHIND: Final = r"(?<=[A-Za-z0-9_][\"'],)"
@@ -105,10 +110,16 @@ _CLOSERS: Final = {")": "(", "]": "[", "}": "{", ">": "<"}
 
 
 def assignment_shapes(*, digit_names: bool) -> tuple[Shape, ...]:
-    """The separators of `name=value` forms, judged by `assignment_span`."""
+    """The separators of `name=value` forms, judged by `assignment_span`.
+
+    Args:
+        digit_names: Whether a name made of digits (and `t`) may name a secret: a user's
+            extra key such as `1234` or `t`; then no name is refused in the pattern.
+    """
     name = _ASSIGN_LOOKBEHIND if digit_names else _ASSIGN_LOOKBEHIND + _NOT_DIGIT_NAME
+    colon = name if digit_names else name + _NOT_ISO_HOUR_NAME
     return (
-        Shape(":", "assignment", name, 0, edge=False, source="autocapture"),
+        Shape(":", "assignment", colon, 0, edge=False, source="autocapture"),
         Shape("=", "assignment", name, 0, edge=False, source="autocapture"),
         Shape(">", "assignment", _TAG_LOOKBEHIND, 0, edge=False, source="autocapture"),
         Shape(",", "assignment", _PAIR_LOOKBEHIND, 0, edge=False, source="autocapture"),

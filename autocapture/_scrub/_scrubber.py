@@ -45,9 +45,14 @@ def _program(first: object) -> str:
 
 
 def _digits_only(key: str) -> bool:
-    """Tell whether an extra key is one number (`"1234"`): it names digit-only names."""
+    """Tell whether an extra key is made of numbers (`"1234"`, `"t"`, `"14 T"`).
+
+    Such a key may name a name of digits (`1234: value`) or an ISO date and hour
+    (`2024-05-14T10`, whose words are `2024 05 14 t 10`), which the text rules otherwise
+    refuse in the pattern (`_forms.assignment_shapes`).
+    """
     words = split_words(key)
-    return len(words) == 1 and words[0].isdigit()
+    return bool(words) and all(word.isdigit() or word == "t" for word in words)
 
 
 class Scrubber:

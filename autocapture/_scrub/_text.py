@@ -154,8 +154,8 @@ class TextRules:
             classify: The key classifier (returns a label for a secret name, else None),
                 used for `name=value` assignments inside text.
             extra_patterns: User patterns; every match is a secret.
-            digit_names: Whether a name of digits only may name a secret (a user's
-                extra key such as `"1234"`).
+            digit_names: Whether a name of digits (and `t`) may name a secret (a user's
+                extra key such as `"1234"` or `"t"`).
         """
         self._shapes = SHAPES + PII_SHAPES if pii else SHAPES
         self._compiled: Optional[_Compiled] = None
