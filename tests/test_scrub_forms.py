@@ -159,16 +159,3 @@ def test_an_iso_hour_names_nothing_unless_an_extra_key_is_made_of_numbers() -> N
         numeric = Scrubber(ScrubOptions(extra_keys=(key,)))
         assert numeric.scrub_text("at 2024-05-14T10:Zq9xLm2Pw7") == "at 2024-05-14T10:[REDACTED]"
         assert numeric.scrub_text("2024-05-14T10:Zq9xLm2Pw7") == "2024-05-14T10:[REDACTED]"
-
-
-def test_the_anchor_lookaheads_are_derived_from_the_shapes() -> None:
-    """The class of a branch's first character is read from its regex, or left unknown."""
-    from autocapture._scrub._first import first_class
-
-    assert first_class(r"(?<=sk-)[A-Za-z0-9_-]{20,}") == r"A-Za-z0-9_\-"
-    assert first_class(r"(?:live|test)_") == "lt"
-    assert first_class(r"(?<=\d\.)\d{1,3}") == r"\d"
-    assert first_class(r"(?<=[A-Za-z0-9].)") is None  # zero-width only: anything follows
-    assert first_class(r"(?i:earer)") is None  # case-insensitive: not derived
-    assert first_class(r"[^\s]+") is None  # negated class
-    assert first_class(r"(?:[ -]?\d){12,18}") is None  # may start with an optional part

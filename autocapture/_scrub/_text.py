@@ -14,7 +14,7 @@ import re
 import time
 from typing import TYPE_CHECKING, Callable, Final, Optional
 
-from autocapture._scrub._first import first_class, union
+from autocapture._scrub._first import anchor_checks, union
 from autocapture._scrub._forms import (
     Span,
     assignment_shapes,
@@ -44,6 +44,7 @@ __all__ = [
     "SHORT_TEXT",
     "Span",
     "TextRules",
+    "branch_patterns",
     "merge_spans",
     "short_cached",
 ]
@@ -70,7 +71,7 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         count of secret characters before the anchor and whether an edge is required.
     """
     groups: dict[str, list[str]] = {}
-    nexts: dict[str, list[Optional[str]]] = {}
+    checks: dict[str, list[tuple[Optional[str], Optional[str]]]] = {}
     info: dict[str, _GroupInfo] = {}
     inner_re = re.compile(r"\(\?P<([a-z]+)>")
     for n, (anchor, rule, rest, back, edge, _source) in enumerate(shapes):
@@ -81,14 +82,39 @@ def _build_pattern(shapes: Sequence[Shape]) -> tuple[re.Pattern[str], dict[str, 
         outer = f"{rule}__{n}"
         info[outer] = (rule, tuple(f"{name}_{n}" for name in inner), back, edge)
         groups.setdefault(anchor, []).append(f"(?P<{outer}>{renamed})")
-        nexts.setdefault(anchor, []).append(first_class(rest))
-    branches = []
-    for anchor, alts in groups.items():
-        # What may follow the anchor, when every branch says: one test rejects the rest.
-        follow = nexts[anchor]
-        guard = "" if None in follow else "(?=[" + union(follow) + "])"  # type: ignore[arg-type]
-        branches.append(re.escape(anchor) + guard + "(?:" + "|".join(alts) + ")")
+        checks.setdefault(anchor, []).append(anchor_checks(rest))
+    branches = [
+        re.escape(anchor) + _guard(checks[anchor]) + "(?:" + "|".join(alts) + ")"
+        for anchor, alts in groups.items()
+    ]
     return re.compile("|".join(branches)), info
+
+
+def _guard(checks: list[tuple[Optional[str], Optional[str]]]) -> str:
+    """The tests after an anchor that every branch of its group needs: one rejects the rest.
+
+    What may follow the anchor, when every branch says; and what may come before it, when
+    some branches say (a branch that does not, `----BEGIN` after `-`, passes the test
+    where its own first character follows).
+    """
+    firsts = [first for first, _before in checks]
+    guard = "" if None in firsts else "(?=[" + union(firsts) + "])"  # type: ignore[arg-type]
+    befores = [before for _first, before in checks if before is not None]
+    open_firsts = [first for first, before in checks if before is None]
+    if befores and None not in open_firsts:
+        behind = "(?<=[" + union(befores) + "].)"
+        if open_firsts:
+            behind = "(?:" + behind + "|(?=[" + union(open_firsts) + "]))"  # type: ignore[arg-type]
+        guard += behind
+    return guard
+
+
+def branch_patterns() -> list[str]:
+    """Every branch (the regex after its anchor) any `TextRules` compiles."""
+    shapes = (*SHAPES, *PII_SHAPES)
+    for digit_names in (False, True):
+        shapes += assignment_shapes(digit_names=digit_names)
+    return [shape.pattern for shape in shapes]
 
 
 # Digits, spaces and dashes become `0`, anything else `x`: a card number is a run of 13.
