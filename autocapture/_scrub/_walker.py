@@ -278,7 +278,7 @@ class Walk:
             return REDACTED
         return self.value(value if answer is KEEP else answer, child, depth)
 
-    def mapping(  # noqa: C901, PLR0912 - the hot loop, inlined on purpose (a call per key)
+    def mapping(  # noqa: C901, PLR0912, PLR0915 - the hot loop, inlined on purpose
         self, mapping: Mapping[Any, object], path: object, depth: int
     ) -> Any:
         """Scrub a mapping: keys become str, secret names redact their values."""
@@ -294,11 +294,9 @@ class Walk:
             max_items = self.max_items
             # The common leaves (a plain string or int under an ordinary name) are done
             # inline: same checks as item() -> value() -> string(), a third of the calls.
-            fast = (
-                self.callback is None
-                and self.text_rules is None
-                and (self.found is None or not self.found.values)
-            )
+            # With secrets known at the start, a string that holds none of them is too.
+            fast = self.callback is None and self.text_rules is None
+            known = self.found.scrub_text if self.found is not None and self.found else None
             spans, short, classify, max_str = self.spans, self.short, self.classify, self.max_str
             labels = self.key_labels
             # Once a key is converted (not a str, or redacted) it may equal another key;
@@ -327,7 +325,11 @@ class Walk:
                     kind = type(v)
                     if kind is str:
                         size = len(v)  # type: ignore[arg-type]
-                        if size <= max_str and size <= self.budget:
+                        if (
+                            size <= max_str
+                            and size <= self.budget
+                            and (known is None or known(v) is v)  # type: ignore[arg-type]
+                        ):
                             found = short.get(v) if size <= SHORT_TEXT else None  # type: ignore[call-overload]
                             if found is None:
                                 found = spans(v)  # type: ignore[arg-type]
