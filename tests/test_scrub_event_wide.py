@@ -14,9 +14,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from urllib.parse import quote
+import string
+from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from autocapture import (
     CapturedError,
@@ -196,6 +199,34 @@ def test_a_value_found_by_its_shape_is_redacted_in_its_other_forms() -> None:
     assert scrubber.scrub({"note": f"card {card}"}, secrets=known) == {"note": f"card {REDACTED}"}
     # Glued to a word, the shape is not recognised alone; the known value still is.
     assert scrubber.scrub_text(f"ref=x{card}y", secrets=known) == f"ref=x{REDACTED}y"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(
+        st.sampled_from(string.ascii_letters + string.digits + "_.-~ /+=%&?#'\"\\\né"),
+        min_size=MIN_SECRET_LENGTH,
+        max_size=24,
+    )
+)
+def test_a_known_value_is_redacted_in_every_form_it_is_printed_in(value: str) -> None:
+    """URL-encoded three ways, escaped by JSON and by repr: for a value of plain token
+    characters each form is the value itself, for any other each is tracked."""
+    known = EventSecrets()
+    known.add(value)
+    assume(value in known.values)  # kept as given: not trimmed, nor a scheme or a marker
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+        quote(value),
+        json.dumps(value)[1:-1],
+        repr(value)[1:-1],
+    }
+    for form in forms:
+        assert known.scrub_text(f"<{form}>") == f"<{REDACTED}>"
+    shorter = "y" * (min(map(len, forms)) - 1)
+    assert known.scrub_text(shorter) is shorter  # shorter than any form: untouched
 
 
 @pytest.mark.parametrize("short", ["1", "admin", "true", "x" * (MIN_SECRET_LENGTH - 1)])

@@ -2,7 +2,7 @@
 
 Per branch of the text rules' combined patterns (the regex after its anchor): the class
 of its first character and of the character before its anchor (`_first.derive`), or None
-when unknown. `tests/test_scrub_forms.py` re-derives every entry and fails when stale.
+when unknown. `tests/test_scrub_anchors.py` re-derives every entry and fails when stale.
 """
 
 # ruff: noqa: E501 - one row per branch, its regex whole

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any, Final, Optional
@@ -71,6 +72,10 @@ class UserTime:
         return self.spent >= USER_CODE_BUDGET
 
 
+# What URL-quoting (`quote`, `quote_plus`), JSON and repr leave as it is.
+_PRINTED_AS_IS: Final = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-~"
+)
 # Values that are markers or too common to be anyone's secret.
 _AUTH_SCHEMES: Final = frozenset(("bearer", "basic", "token", "bot", "apikey", "digest"))
 _NOT_SECRETS: Final = frozenset(
@@ -81,7 +86,7 @@ _NOT_SECRETS: Final = frozenset(
 class EventSecrets:
     """The secret values found while building one event, and their encoded forms."""
 
-    __slots__ = ("_forms", "_sorted", "repr_chars", "reprs", "user_time", "values")
+    __slots__ = ("_forms", "_shortest", "_sorted", "repr_chars", "reprs", "user_time", "values")
 
     def __init__(self, *, remember_reprs: bool = True) -> None:
         """Start empty.
@@ -93,6 +98,7 @@ class EventSecrets:
         self.values: set[str] = set()
         self._forms: set[str] = set()
         self._sorted: Optional[tuple[str, ...]] = ()
+        self._shortest = sys.maxsize  # the length of the shortest form: none yet
         # id(obj) -> (obj, its bounded repr): the object is kept so that its id is not
         # reused by another within the capture.
         self.reprs: Optional[dict[int, tuple[object, str]]] = {} if remember_reprs else None
@@ -139,13 +145,16 @@ class EventSecrets:
         self.values.add(text)
         forms = self._forms
         forms.add(text)
-        # How the same value is printed elsewhere: URL-encoded (a query string or a
-        # redirect), escaped by repr/JSON (a message that embeds a dict).
-        for form in (quote(text, safe=""), quote_plus(text, safe=""), quote(text)):
-            forms.add(form)
-        forms.add(json.dumps(text)[1:-1])
-        forms.add(repr(text)[1:-1])
+        if not _PRINTED_AS_IS.issuperset(text):
+            # How the same value is printed elsewhere: URL-encoded (a query string or a
+            # redirect), escaped by repr/JSON (a message that embeds a dict). A value of
+            # letters, digits and `_.-~` is printed as it is by each (most tokens).
+            for form in (quote(text, safe=""), quote_plus(text, safe=""), quote(text)):
+                forms.add(form)
+            forms.add(json.dumps(text)[1:-1])
+            forms.add(repr(text)[1:-1])
         self._sorted = None
+        self._shortest = min(self._shortest, *map(len, forms))
 
     def add_found(self, value: object, depth: int = 0) -> None:
         """Remember a value redacted under a secret name (its strings, if a container).
@@ -183,7 +192,7 @@ class EventSecrets:
         Returns:
             The text; the same object when it holds no known secret.
         """
-        if not self._forms or type(text) is not str:
+        if type(text) is not str or len(text) < self._shortest:  # most keys and words
             return text
         forms = self._sorted
         if forms is None:
