@@ -358,3 +358,29 @@ def test_a_secret_frame_local_is_redacted_in_an_event_sentry_reports_first(
         logging.getLogger("app").exception("the provider failed")
     [event] = sentry_transport.events
     assert event["exception"]["values"][-1]["value"] == f"rejected key {REDACTED}"
+
+
+@given(
+    secret=st.text(alphabet=string.ascii_letters + string.digits, min_size=12, max_size=24),
+    cut=st.integers(min_value=1, max_value=6),
+    tail=st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=6),
+    reverse=st.booleans(),
+)
+def test_overlapping_secrets_leave_no_character_of_either(
+    secret: str, cut: int, tail: str, reverse: bool
+) -> None:
+    """Two known secrets that overlap in a text are redacted as one run, in any order."""
+    other = secret[cut:] + tail  # shares all of `secret` but its first `cut` characters
+    secrets = EventSecrets()
+    for value in (other, secret) if reverse else (secret, other):
+        secrets.add(value)
+    text = f"key {secret}{tail} end"
+    assert secrets.scrub_text(text) == f"key {REDACTED} end"
+
+
+def test_a_secret_overlapping_itself_is_redacted_whole() -> None:
+    """`abab...` twice overlapping: one run, nothing of it left."""
+    secrets = EventSecrets()
+    secrets.add("Zq9xZq9xZq9x")
+    assert secrets.scrub_text("<Zq9xZq9xZq9xZq9x>") == f"<{REDACTED}>"
+    assert secrets.scrub_text("a Zq9xZq9xZq9x b Zq9xZq9xZq9x") == f"a {REDACTED} b {REDACTED}"

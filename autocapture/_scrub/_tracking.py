@@ -196,12 +196,47 @@ class EventSecrets:
             return text
         forms = self._sorted
         if forms is None:
-            # The longest first, so that a secret is replaced whole before a part of it.
             forms = self._sorted = tuple(sorted(self._forms, key=len, reverse=True))
-        for form in forms:
+        present: Optional[list[str]] = None
+        for form in forms:  # a loop, not a comprehension: most texts hold none
             if form in text:
-                text = text.replace(form, REDACTED)
-        return text
+                if present is None:
+                    present = [form]
+                else:
+                    present.append(form)
+        if present is None:
+            return text
+        if len(present) == 1:  # nearly always: one form, once
+            form = present[0]
+            first = text.find(form)
+            if text.find(form, first + 1) < 0:
+                return f"{text[:first]}{REDACTED}{text[first + len(form) :]}"
+        # Every occurrence of every form, then their union: replacing form after form
+        # would leave the part of a secret that overlaps one replaced before it (two
+        # secrets sharing all but a character; a form overlapping itself, `abab` in
+        # `ababab`), and which one is left would depend on the order of a set.
+        spans = []
+        for form in present:
+            start = text.find(form)
+            while start >= 0:
+                spans.append((start, start + len(form)))
+                start = text.find(form, start + 1)
+        spans.sort()
+        pieces = []
+        done = 0  # the text before this is written out or redacted
+        covered_to = -1  # the end of the redaction being extended
+        for start, end in spans:
+            if start < covered_to:  # overlaps the redaction before: extend it
+                covered_to = max(covered_to, end)
+                continue
+            if covered_to >= 0:
+                pieces.append(REDACTED)
+                done = covered_to
+            pieces.append(text[done:start])
+            covered_to = end
+        pieces.append(REDACTED)
+        pieces.append(text[covered_to:])
+        return "".join(pieces)
 
     def contains(self, text: str) -> bool:
         """Tell whether a text holds a known secret."""
