@@ -211,36 +211,40 @@ class EventSecrets:
             first = text.find(form)
             if text.find(form, first + 1) < 0:
                 return f"{text[:first]}{REDACTED}{text[first + len(form) :]}"
-        # Every occurrence of every form, then their union: replacing form after form
-        # would leave the part of a secret that overlaps one replaced before it (two
-        # secrets sharing all but a character; a form overlapping itself, `abab` in
-        # `ababab`), and which one is left would depend on the order of a set.
-        spans = []
-        for form in present:
-            start = text.find(form)
-            while start >= 0:
-                spans.append((start, start + len(form)))
-                start = text.find(form, start + 1)
-        spans.sort()
-        pieces = []
-        done = 0  # the text before this is written out or redacted
-        covered_to = -1  # the end of the redaction being extended
-        for start, end in spans:
-            if start < covered_to:  # overlaps the redaction before: extend it
-                covered_to = max(covered_to, end)
-                continue
-            if covered_to >= 0:
-                pieces.append(REDACTED)
-                done = covered_to
-            pieces.append(text[done:start])
-            covered_to = end
-        pieces.append(REDACTED)
-        pieces.append(text[covered_to:])
-        return "".join(pieces)
+        return _redact_union(text, present)
 
     def contains(self, text: str) -> bool:
         """Tell whether a text holds a known secret."""
         return any(form in text for form in self._forms)
+
+
+def _redact_union(text: str, forms: list[str]) -> str:
+    # Every occurrence of every form, then their union: replacing form after form would
+    # leave the part of a secret that overlaps one replaced before it (two secrets sharing
+    # all but a character; a form overlapping itself, `abab` in `ababab`), and which one is
+    # left would depend on the order of a set.
+    spans = []
+    for form in forms:
+        start = text.find(form)
+        while start >= 0:
+            spans.append((start, start + len(form)))
+            start = text.find(form, start + 1)
+    spans.sort()
+    pieces = []
+    done = 0  # the text before this is written out or redacted
+    covered_to = -1  # the end of the redaction being extended
+    for start, end in spans:
+        if start < covered_to:  # overlaps the redaction before: extend it
+            covered_to = max(covered_to, end)
+            continue
+        if covered_to >= 0:
+            pieces.append(REDACTED)
+            done = covered_to
+        pieces.append(text[done:start])
+        covered_to = end
+    pieces.append(REDACTED)
+    pieces.append(text[covered_to:])
+    return "".join(pieces)
 
 
 _active: contextvars.ContextVar[Optional[EventSecrets]] = contextvars.ContextVar(
