@@ -9,15 +9,23 @@ Decorates fresh functions (each its own parameter names, as in a real module) wi
 * ``autocapture(tags=...)``: with options, validated per call of the decorator.
 
 Rounds are interleaved; the table shows the median time per decoration and its ratio to
-the closure's (target: at most 3x). Run: ``python benchmarks/bench_decoration.py``.
+the closure's (target: at most 3x). ``--compare DIR`` (``DIR`` holding another
+``autocapture`` package, e.g. a checkout of main) runs this checkout and that one in
+alternating fresh interpreters, each measuring its own closure, and shows both side by side.
+Run: ``python benchmarks/bench_decoration.py [--compare DIR]``.
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 from autocapture import auto_capture_errors
@@ -86,14 +94,53 @@ def measure() -> dict[str, list[float]]:
     return times
 
 
+def child(path: str | None) -> dict[str, float]:
+    # One fresh interpreter, importing autocapture from ``path`` (None: this checkout):
+    # the median time of each variant over its rounds.
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = path
+    out = subprocess.run(
+        [sys.executable, __file__, "--child"], capture_output=True, text=True, check=True, env=env
+    ).stdout
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def compare(path: str, runs: int) -> None:
+    checkouts = {"this checkout": None, "compared": str(Path(path).resolve())}
+    ratios: dict[str, dict[str, list[float]]] = {name: {} for name in checkouts}
+    for _ in range(runs):
+        for checkout, where in checkouts.items():
+            medians = child(where)
+            for name, median in medians.items():
+                ratios[checkout].setdefault(name, []).append(median / medians["closure"])
+    print(f"Python {sys.version.split()[0]}, {runs} interleaved interpreters per checkout,")
+    print(f"each {ROUNDS} rounds x {FUNCTIONS} fresh functions; median ratio to its own closure")
+    print(f"  {'variant':<30}" + "".join(f"{name:>16}" for name in checkouts))
+    for name in VARIANTS:
+        cells = "".join(f"{statistics.median(ratios[c][name]):>15.2f}x" for c in checkouts)
+        print(f"  {name:<30}{cells}")
+
+
 def main() -> int:
-    print(f"Python {sys.version.split()[0]}, {ROUNDS} rounds x {FUNCTIONS} fresh functions")
-    times = measure()
-    base = statistics.median(times["closure"])
-    print(f"  {'variant':<30} {'median us/decoration':>21} {'vs closure':>11}")
-    for name, values in times.items():
-        median = statistics.median(values)
-        print(f"  {name:<30} {median * 1e6:>21.2f} {median / base:>10.2f}x")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", help="a directory holding another autocapture package")
+    parser.add_argument("--runs", type=int, default=5, help="interpreters per checkout")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps({name: statistics.median(v) for name, v in measure().items()}))
+        return 0
+    if args.compare:
+        compare(args.compare, args.runs)
+    else:
+        print(f"Python {sys.version.split()[0]}, {ROUNDS} rounds x {FUNCTIONS} fresh functions")
+        times = measure()
+        base = statistics.median(times["closure"])
+        print(f"  {'variant':<30} {'median us/decoration':>21} {'vs closure':>11}")
+        for name, values in times.items():
+            median = statistics.median(values)
+            print(f"  {name:<30} {median * 1e6:>21.2f} {median / base:>10.2f}x")
     print("\nTarget: autocapture at most 3x the closure.")
     return 0
 
