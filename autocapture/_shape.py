@@ -39,7 +39,7 @@ __all__ = ["Template"]
 _VARARGS = inspect.CO_VARARGS
 _VARKEYWORDS = inspect.CO_VARKEYWORDS
 _ITERABLE_COROUTINE = inspect.CO_ITERABLE_COROUTINE
-_CODE_CACHE_SIZE = 4096
+_CODE_CACHE_SIZE = 256
 
 # The tokens a template writes for ``(*args, **kwargs)``, in its four places.
 _SIGNATURE = "(*args, **kwargs):"
@@ -56,11 +56,15 @@ _Shaped = tuple[types.CodeType, tuple[str, ...], tuple[tuple[int, _Source], ...]
 """A template compiled for one arity: code, placeholders, constants to rename, closure."""
 _Shape = tuple[int, int, int, int]
 """A parameter list's shape: argument count, positional-only, keyword-only, code flags."""
-_Renaming = tuple[
-    types.CodeType, tuple[str, ...], Optional[Callable[[tuple[str, ...]], tuple[Any, ...]]]
-]
-"""For one shape: the code, its locals after the parameters, its constants' maker."""
+_Rename = Callable[[tuple[str, ...]], types.CodeType]
+"""For one shape: gives its code a list of parameter names."""
+_Key = tuple[tuple[str, ...], int, int, int, int]
+"""A parameter list: its names, then its shape."""
 _SHAPE_FLAGS = _VARARGS | _VARKEYWORDS | _ITERABLE_COROUTINE
+_STAR_FLAGS = _VARARGS | _VARKEYWORDS
+_STARS = tuple(bin(flags & _STAR_FLAGS).count("1") for flags in range(_STAR_FLAGS + 1))
+"""How many of ``*args``, ``**kwargs`` a code object's flags say it has: one lookup."""
+_Function = types.FunctionType
 _TYPE_PARAMS = sys.version_info >= (3, 12)
 _LAZY_ANNOTATIONS = sys.version_info >= (3, 14)
 _Cell = types.CellType
@@ -95,8 +99,8 @@ class Template:
         self.constants = {key: types.CellType(value) for key, value in constants.items()}
         self._own: frozenset[str] | None = None
         self._by_arity: dict[tuple[Any, ...], _Shaped] = {}
-        self._by_names: dict[tuple[tuple[str, ...], _Shape], types.CodeType] = {}
-        self._by_shape: dict[_Shape, _Renaming] = {}
+        self._by_names: dict[_Key, types.CodeType] = {}
+        self._by_shape: dict[_Shape, _Rename] = {}
         self._closure: Callable[..., tuple[types.CellType, ...]] | None = None
         self._free: _Free = ()
         # Tracebacks show the template's line as written, ``return func(*args, **kwargs)``.
@@ -125,42 +129,47 @@ class Template:
         Returns:
             The wrapper function; ``functools.update_wrapper``'s attributes are set.
         """
-        # The one path every decoration takes (bench_decoration.py): few steps, each cheap.
+        # The one path every decoration takes (bench_decoration.py): few steps, each
+        # cheap, and only the attributes a new function does not already have right.
         code = func.__code__
         flags = code.co_flags
         count = code.co_argcount
         kwonly = code.co_kwonlyargcount
-        names = code.co_varnames[
-            : count + kwonly + ((flags & _VARARGS) != 0) + ((flags & _VARKEYWORDS) != 0)
-        ]
-        key = (names, (count, code.co_posonlyargcount, kwonly, flags))
+        names = code.co_varnames[: count + kwonly + _STARS[flags & _STAR_FLAGS]]
+        key = (names, count, code.co_posonlyargcount, kwonly, flags)
         shaped = self._by_names.get(key)
         if shaped is None:
-            shaped = self._renamed(names, key)
+            shaped = self._renamed(key)
         make = self._closure
         if make is None:
             make = self._closure = _closure_maker(self._free)
-        wrapper = types.FunctionType(
+        wrapper = _Function(
             shaped,
             func.__globals__,
             func.__name__,
             func.__defaults__,
             make(call, handle, default, reraise, wrap_result),
         )
-        if func.__kwdefaults__ is not None:
-            wrapper.__kwdefaults__ = func.__kwdefaults__
+        kwdefaults = func.__kwdefaults__
+        if kwdefaults is not None:
+            wrapper.__kwdefaults__ = kwdefaults
         wrapper.__qualname__ = func.__qualname__
+        # A new function's module is its globals' ``__name__``, and its doc None (the
+        # template has no docstring): set only when the function's differ.
         if wrapper.__module__ != func.__module__:
             wrapper.__module__ = func.__module__
-        wrapper.__doc__ = func.__doc__
+        doc = func.__doc__
+        if doc is not None:
+            wrapper.__doc__ = doc
         if _LAZY_ANNOTATIONS:  # pragma: no cover - Python 3.14
             wrapper.__annotate__ = func.__annotate__  # type: ignore[attr-defined]
         else:
             wrapper.__annotations__ = func.__annotations__
         if _TYPE_PARAMS and func.__type_params__:  # type: ignore[attr-defined]  # pragma: no cover
             wrapper.__type_params__ = func.__type_params__  # type: ignore[attr-defined]
-        if func.__dict__:
-            wrapper.__dict__.update(func.__dict__)
+        attributes = func.__dict__
+        if attributes:
+            wrapper.__dict__.update(attributes)
         wrapper.__wrapped__ = func  # type: ignore[attr-defined]
         return wrapper
 
@@ -169,42 +178,36 @@ class Template:
         flags = code.co_flags
         count = code.co_argcount
         kwonly = code.co_kwonlyargcount
-        varargs = flags & _VARARGS
-        varkw = flags & _VARKEYWORDS
-        names = code.co_varnames[: count + kwonly + (varargs != 0) + (varkw != 0)]
-        key = (names, (count, code.co_posonlyargcount, kwonly, flags))
+        names = code.co_varnames[: count + kwonly + _STARS[flags & _STAR_FLAGS]]
+        key = (names, count, code.co_posonlyargcount, kwonly, flags)
         found = self._by_names.get(key)
         if found is None:
-            found = self._renamed(names, key)
+            found = self._renamed(key)
         return found, self._free
 
-    def _renamed(
-        self, names: tuple[str, ...], key: tuple[tuple[str, ...], _Shape]
-    ) -> types.CodeType:
+    def _renamed(self, key: _Key) -> types.CodeType:
         # The template compiled for the shape in ``key``, with the parameter names.
         own = self._own if self._own is not None else self.own_names()
-        shape = key[1]
+        names = key[0]
+        shape: _Shape = key[1:]
         if not own.isdisjoint(names):  # a parameter named like a template name
             shape, names = (0, 0, 0, _VARARGS | _VARKEYWORDS), ("args", "kwargs")
-        renaming = self._by_shape.get(shape)
-        if renaming is None:
-            renaming = self._by_shape[shape] = self._renaming(shape)
-        template, tail, consts_of = renaming
-        if consts_of is None:
-            found = template.replace(co_varnames=names + tail)
-        else:  # keyword-only names are constants of the call
-            found = template.replace(co_varnames=names + tail, co_consts=consts_of(names))
+        rename = self._by_shape.get(shape)
+        if rename is None:
+            rename = self._by_shape[shape] = self._renaming(shape)
+        found = rename(names)
         if len(self._by_names) >= _CODE_CACHE_SIZE:
             # Full of one-off parameter lists: start afresh, so that the lists that
-            # repeat (``self, session``...) are cached again at their next use.
+            # repeat (``self, session``...) are cached again at their next use. Small:
+            # a large cache of one-off lists costs more to fill than it saves.
             self._by_names.clear()
         self._by_names[key] = found
         return found
 
-    def _renaming(self, shape: _Shape) -> _Renaming:
-        # What renaming needs for one shape: the code, its locals after the parameters,
-        # and a function making its constants from the parameter names (None: no
-        # constant holds one).
+    def _renaming(self, shape: _Shape) -> _Rename:
+        # A function giving the code compiled for one shape its parameter names: its
+        # locals, and the constants holding parameter names (a call's keyword names),
+        # in one ``replace``.
         count, posonly, kwonly, flags = shape
         code, placeholders, renamed, _ = self._compiled(
             (posonly, count - posonly, kwonly),
@@ -212,15 +215,12 @@ class Template:
             varkw=bool(flags & _VARKEYWORDS),
             coroutine=bool(flags & _ITERABLE_COROUTINE),
         )
-        tail = code.co_varnames[len(placeholders) :]
-        if not renamed:
-            return code, tail, None
-        # One tuple display: the constants as they are, and those holding parameter
-        # names taken from ``names`` by position or slice.
         namespace: dict[str, Any] = {
+            "_code": code,
             "_rename": _rename,
             "_placeholders": placeholders,
             "_consts": code.co_consts,
+            "_tail": code.co_varnames[len(placeholders) :],
         }
         items = [f"_consts[{i}]" for i in range(len(code.co_consts))]
         for index, source in renamed:
@@ -230,9 +230,12 @@ class Template:
                 items[index] = f"names[{source}]"
             else:  # anything else holding names (never seen from CPython)
                 items[index] = f"_rename(_consts[{index}], dict(zip(_placeholders, names)))"
-        source_text = f"def consts_of(names):\n    return ({', '.join(items)},)\n"
-        exec(compile(source_text, "<autocapture constants>", "exec"), namespace)  # noqa: S102
-        return code, tail, namespace["consts_of"]
+        consts = f", co_consts=({', '.join(items)},)" if renamed else ""
+        source_text = (
+            f"def rename(names):\n    return _code.replace(co_varnames=names + _tail{consts})\n"
+        )
+        exec(compile(source_text, "<autocapture renaming>", "exec"), namespace)  # noqa: S102
+        return namespace["rename"]  # type: ignore[no-any-return]
 
     def own_names(self) -> frozenset[str]:
         """Return the names the template uses itself, which no parameter may take."""
