@@ -63,7 +63,9 @@ def validate(
         if capture_args is True or capture_args is False
         else _check_capture_args(where, capture_args)
     )
-    ignore_types, ignore_predicate = check_ignore(f"{where}(ignore=...)", ignore)
+    ignore_types, ignore_predicate = (
+        ((), None) if ignore is None else check_ignore(f"{where}(ignore=...)", ignore)
+    )
     if level.__class__ is not str or level not in LEVELS:
         check_level(f"{where}(level=...)", level)
     return {

@@ -146,3 +146,34 @@ def test_pickled_by_qualname() -> None:
 @auto_capture_errors
 def decorated_here(value: int) -> int:
     return value
+
+
+def test_the_decorator_shows_its_documented_options() -> None:
+    """``auto_capture_errors`` takes ``**options`` (cheap bare decoration) but shows them."""
+    parameters = inspect.signature(auto_capture_errors).parameters
+    assert list(parameters) == [
+        "func",
+        "context_type",
+        "operation",
+        "reraise",
+        "default",
+        "capture_args",
+        "tags",
+        "sink",
+        "ignore",
+        "level",
+    ]
+    assert parameters["reraise"].default is True
+    assert parameters["level"].default == "error"
+    assert parameters["tags"].kind is inspect.Parameter.KEYWORD_ONLY
+    with pytest.raises(TypeError, match="unexpected keyword argument 'retries'"):
+        auto_capture_errors(retries=3)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="reraise"):
+        auto_capture_errors(reraise="yes")  # type: ignore[call-overload]
+
+
+def test_options_given_as_their_defaults_decorate_like_bare() -> None:
+    explicit = auto_capture_errors(reraise=True, level="error", default=None)(plain)
+    assert explicit(1) == auto_capture_errors(plain)(1) == 6
+    assert auto_capture_errors()(plain)(1) == 6
+    assert auto_capture_errors(reraise=False, default=-1)(changed).__wrapped__ is changed  # type: ignore[attr-defined]
