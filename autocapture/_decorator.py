@@ -190,8 +190,19 @@ def auto_capture_errors(
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
-def auto_capture_errors(  # noqa: D417 - each option is documented by its name below
-    func: Callable[P, R] | None = None, /, **options: Any
+def auto_capture_errors(
+    func: Callable[P, R] | None = None,
+    /,
+    *,
+    context_type: str | None = None,
+    operation: str | None = None,
+    reraise: bool = True,
+    default: Any = None,
+    capture_args: bool | Iterable[str] = True,
+    tags: dict[str, str] | None = None,
+    sink: Sink | None = None,
+    ignore: IgnoreOption = None,
+    level: str = "error",
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Capture the errors a function raises, with its context, and report each once.
 
@@ -226,33 +237,22 @@ def auto_capture_errors(  # noqa: D417 - each option is documented by its name b
         TypeError: An option has the wrong type; the message says what is allowed.
         ValueError: An option has a value that is not allowed.
     """
-    # The options are taken as ``**options`` and checked by ``_with_options``, whose
-    # signature tools see: bare decoration, the common case, then costs one test instead
-    # of filling in and comparing nine keyword defaults (bench_decoration.py).
-    if not options and func is not None:  # bare: the default options, validated once
+    if func is not None and (
+        context_type is None
+        and operation is None
+        and reraise is True
+        and default is None
+        and capture_args is True
+        and tags is None
+        and sink is None
+        and ignore is None
+        and level == "error"
+    ):  # bare: the default options, validated once
         if not get_config().enabled:
             return func
         if type(func) is _FUNCTION:  # the common case, straight to its wrapper
             return wrap_function(func, Plan.of(func, _DEFAULTS or _bare_options()), None)
         return decorate(func, _bare_options(), None)  # type: ignore[no-any-return]
-    return _with_options(func, **options)
-
-
-def _with_options(
-    func: Callable[P, R] | None = None,
-    /,
-    *,
-    context_type: str | None = None,
-    operation: str | None = None,
-    reraise: bool = True,
-    default: Any = None,
-    capture_args: bool | Iterable[str] = True,
-    tags: dict[str, str] | None = None,
-    sink: Sink | None = None,
-    ignore: IgnoreOption = None,
-    level: str = "error",
-) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
-    # ``auto_capture_errors`` with options: its parameters as documented.
     options = validate(
         context_type=context_type,
         operation=operation,
@@ -274,8 +274,3 @@ def _with_options(
     if func is not None:
         return decorator(func)
     return decorator
-
-
-# What tools show, and what a wrong keyword is told: the documented parameters.
-_with_options.__name__ = _with_options.__qualname__ = "auto_capture_errors"
-auto_capture_errors.__signature__ = inspect.signature(_with_options)  # type: ignore[attr-defined]
