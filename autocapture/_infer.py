@@ -103,24 +103,6 @@ def _is_scalar(value: object) -> bool:
     return isinstance(value, (str, int, float)) and not isinstance(value, bool)
 
 
-def _best_values(
-    sources: list[dict[str, Any]], index: dict[str, tuple[tuple[str, int], ...]]
-) -> dict[str, tuple[int, int, Any]]:
-    # Walk the (few) argument names rather than the (many) aliases: the winner of a field
-    # is its first source, then its first alias, as the table orders them.
-    best: dict[str, tuple[int, int, Any]] = {}
-    for number, source in enumerate(sources):
-        for name, candidate in source.items():
-            hits = index.get(name)
-            if hits is None or not _is_scalar(candidate):
-                continue
-            for key, rank in hits:
-                current = best.get(key)
-                if current is None or (number, rank) < current[:2]:
-                    best[key] = (number, rank, candidate)
-    return best
-
-
 @functools.lru_cache(maxsize=256)
 def _alias_index(
     table: tuple[tuple[str, tuple[str, ...]], ...],
@@ -138,12 +120,79 @@ def _normal_name(name: str) -> str:
     return "_".join(split_words(name))
 
 
-def _normalised(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for name, value in arguments.items():
-        if type(name) is str:
-            found.setdefault(_normal_name(name), value)
-    return found
+# Where each field's value comes from, for one layout of the arguments: the names a
+# function's arguments have (and the keys of those that are mappings) are the same at
+# every failure of it, so the alias matching is done once per layout, and a failure only
+# picks, per field, the first candidate whose value is a scalar. Keyed by the alias
+# table's id (the entry holds the table, so the id is not reused meanwhile).
+_Candidates = tuple[tuple[int, str], ...]  # (source, argument name), best first
+_Layout = tuple[
+    tuple[tuple[str, tuple[str, ...]], ...],  # the table the entry is for
+    tuple[tuple[str, _Candidates], ...],  # per field, in table order
+    tuple[str, ...],  # the top-level names that read as a ``*_id`` (record_id's fallback)
+]
+_LAYOUTS: dict[tuple[Any, ...], _Layout] = {}
+# What scrubbed arguments are made of besides dicts: an ABC check costs more than the
+# rest of a field's lookup.
+_NOT_MAPPINGS = frozenset((str, int, float, bool, list, type(None)))
+_LAYOUTS_MAX = 1024
+
+
+def _first_scalar(sources: list[Mapping[str, Any]], candidates: _Candidates) -> Any:
+    for number, name in candidates:
+        candidate = sources[number][name]
+        if _is_scalar(candidate):
+            return candidate
+    return None
+
+
+def _layout_of(
+    table: tuple[tuple[str, tuple[str, ...]], ...], arguments: Mapping[str, Any]
+) -> tuple[list[Mapping[str, Any]], _Layout]:
+    # The sources (the arguments, then those that are mappings) and their memoised layout.
+    sources: list[Mapping[str, Any]] = [arguments]
+    shape: list[tuple[Any, ...]] = [tuple(arguments)]
+    for value in arguments.values():
+        kind = type(value)
+        if kind is dict or (kind not in _NOT_MAPPINGS and isinstance(value, Mapping)):
+            sources.append(value)
+            shape.append(tuple(value))
+    layout_key = (id(table), *shape)
+    layout = _LAYOUTS.get(layout_key)
+    if layout is None or layout[0] is not table:
+        layout = _plan_layout(table, tuple(shape))
+        if len(_LAYOUTS) >= _LAYOUTS_MAX:
+            _LAYOUTS.clear()  # bounded, lock-free: a miss only costs the matching again
+        _LAYOUTS[layout_key] = layout
+    return sources, layout
+
+
+def _plan_layout(
+    table: tuple[tuple[str, tuple[str, ...]], ...], sources: tuple[tuple[Any, ...], ...]
+) -> _Layout:
+    # The same decisions as reading every source's normalised names against the aliases:
+    # a field takes the earliest source, then the earliest alias of the table; a name is
+    # read once per source (its first spelling: ``modelId`` before ``model_id``).
+    index = _alias_index(table)
+    candidates: dict[str, list[tuple[int, int, int, str]]] = {}
+    ids: list[str] = []
+    for number, names in enumerate(sources):
+        seen: set[str] = set()
+        for order, name in enumerate(names):
+            if type(name) is not str:
+                continue
+            normal = _normal_name(name)
+            if normal in seen:
+                continue
+            seen.add(normal)
+            if number == 0 and normal.endswith("_id"):
+                ids.append(name)
+            for key, rank in index.get(normal, ()):
+                candidates.setdefault(key, []).append((number, rank, order, name))
+    fields = tuple(
+        (key, tuple((c[0], c[3]) for c in sorted(candidates.get(key, ())))) for key, _ in table
+    )
+    return table, fields, tuple(ids)
 
 
 def context_fields(
@@ -178,26 +227,20 @@ def context_fields(
     table = compiled.field_keys.get(context_type)
     if not table:
         return {}
-    top = _normalised(arguments)
-    sources = [top]
-    sources.extend(
-        _normalised(value) for value in arguments.values() if isinstance(value, Mapping)
-    )
-    defaults: dict[str, str | None] = {"operation": operation}
+    sources, (_, fields, ids) = _layout_of(table, arguments)
     service_field = rules.provider_field.get(context_type)
-    if service_field is not None:
-        defaults[service_field] = provider
-    best = _best_values(sources, _alias_index(table))
     found: dict[str, Any] = {}
-    for key, _ in table:
-        chosen = best.get(key)
-        value = chosen[2] if chosen is not None else None
+    for key, candidates in fields:
+        value = _first_scalar(sources, candidates)
         if value is None and key == "record_id":
-            ids = [name for name in top if name.endswith("_id") and _is_scalar(top[name])]
-            if len(ids) == 1:
-                value = top[ids[0]]
-        if value is None:
-            value = defaults.get(key)
+            scalar_ids = [name for name in ids if _is_scalar(arguments[name])]
+            if len(scalar_ids) == 1:
+                value = arguments[scalar_ids[0]]
+        if value is None:  # the service field's default wins, as a dict of defaults had it
+            if key == service_field:
+                value = provider
+            elif key == "operation":
+                value = operation
         if value is not None:
             found[key] = value
     return found
