@@ -35,7 +35,7 @@ from autocapture._context import bound_tags, scrubbed_bound_context, user_of
 from autocapture._delivery import deliver, emit_guarded
 from autocapture._event import CapturedError, Sink
 from autocapture._log import report_failure
-from autocapture._once import captured_event_id, mark_captured, sentry_event_id, unmark_captured
+from autocapture._once import event_ids, mark_captured, unmark_captured
 from autocapture._ratelimit import fingerprint, limiter_for
 from autocapture._scrub import (
     REDACTED,
@@ -76,14 +76,13 @@ def _claim(
     error, if any: one error, one id, in every destination.
     """
     with _claim_lock:
-        first = captured_event_id(exc)
+        first, sentry_first = event_ids(exc)
         if first is not None:
             mark_captured(exc, first)  # the wrapper of a reported cause: found faster next time
             return first, False, 0, False
         suppressed = _admit(rate_limit, exc, function)
         if suppressed is None:
             return None, False, 0, False
-        sentry_first = sentry_event_id(exc)
         event_id = sentry_first or new_event_id()
         mark_captured(exc, event_id)
     return event_id, True, suppressed, sentry_first is not None

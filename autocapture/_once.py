@@ -13,6 +13,7 @@ import sys
 
 __all__ = [
     "captured_event_id",
+    "event_ids",
     "mark_captured",
     "mark_sent_to_sentry",
     "sentry_event_id",
@@ -80,6 +81,27 @@ def captured_event_id(exc: BaseException) -> str | None:
         The first event's id, or ``None`` when nothing in the chain was reported.
     """
     return _chain_lookup(exc, _CAPTURED)
+
+
+def event_ids(exc: BaseException) -> tuple[str | None, str | None]:
+    """``(captured_event_id(exc), sentry_event_id(exc))``; one read for a lone exception.
+
+    Most failures have no cause and are no group: both marks are then read from the one
+    ``__dict__``, without walking a chain twice (the claim asks for both under its lock).
+    """
+    groups = _group_types()
+    if exc.__cause__ is None and not (groups and isinstance(exc, groups)):
+        try:
+            marks = exc.__dict__
+            captured, sent = marks.get(_CAPTURED), marks.get(_SENT_TO_SENTRY)
+        except Exception:  # noqa: S110 - a hostile __dict__: the walks below cope with it
+            pass
+        else:
+            return (
+                captured if isinstance(captured, str) else None,
+                sent if isinstance(sent, str) else None,
+            )
+    return captured_event_id(exc), sentry_event_id(exc)
 
 
 def sentry_event_id(exc: BaseException) -> str | None:

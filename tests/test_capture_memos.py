@@ -16,6 +16,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autocapture._infer import DEFAULT_RULES, context_fields, split_words
+from autocapture._once import (
+    _SENT_TO_SENTRY as _SENT,
+)
+from autocapture._once import (
+    captured_event_id,
+    event_ids,
+    mark_captured,
+    mark_sent_to_sentry,
+    sentry_event_id,
+)
 from autocapture._scrub import EventSecrets
 
 # ----------------------------------------------------------------- context fields' layout
@@ -154,3 +164,35 @@ def test_a_secret_is_redacted_in_every_printed_form(secret: str) -> None:
     for form in _reference_forms(secret):
         assert known.contains(f"<{form}>")
         assert form not in known.scrub_text(f"<{form}>").replace("[REDACTED]", "\0")
+
+
+# ------------------------------------------------------------------------- the claim
+
+
+def _failure(message: str) -> ValueError:
+    try:
+        raise ValueError(message)
+    except ValueError as exc:
+        return exc
+
+
+def test_event_ids_read_once_are_those_of_the_chain_walks() -> None:
+    """A lone exception, one with a reported cause, a group: the same ids either way."""
+    lone, marked, cause = _failure("a"), _failure("b"), _failure("c")
+    mark_captured(marked, "1" * 32)
+    mark_sent_to_sentry(marked, "2" * 32)
+    mark_captured(cause, "3" * 32)
+    wrapper = _failure("d")
+    wrapper.__cause__ = cause
+    members = [_failure("e"), _failure("f")]
+    for member in members:
+        mark_sent_to_sentry(member, "4" * 32)
+    group = ExceptionGroup("g", members)  # type: ignore[name-defined]  # noqa: F821
+    broken = _failure("h")
+    broken.__dict__[_SENT] = 7  # not a str: no mark
+    for exc in (lone, marked, wrapper, group, broken):
+        assert event_ids(exc) == (captured_event_id(exc), sentry_event_id(exc))
+    assert event_ids(marked) == ("1" * 32, "2" * 32)
+    assert event_ids(wrapper) == ("3" * 32, None)
+    assert event_ids(group) == (None, "4" * 32)
+    assert event_ids(broken) == (None, None)
