@@ -26,24 +26,19 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from autocapture import _sentry
+from autocapture._build import build_fields, message_text, redact_known
 from autocapture._config import LEVELS, current_sink, get_config, is_ignored
-from autocapture._context import bound_tags, scrubbed_bound_context, user_of
+from autocapture._context import bound_tags, scrubbed_bound_context
 from autocapture._delivery import deliver, emit_guarded
 from autocapture._event import CapturedError, Sink
 from autocapture._log import report_failure
 from autocapture._once import event_ids, mark_captured, unmark_captured
+from autocapture._pending import Snapshot, defer, inert
 from autocapture._ratelimit import fingerprint, limiter_for
-from autocapture._scrub import (
-    REDACTED,
-    EventSecrets,
-    Scrubber,
-    track_frame_secrets,
-    tracking_secrets,
-)
+from autocapture._scrub import EventSecrets, Scrubber, secret_locals, tracking_secrets
 from autocapture._sinks import MemorySink, MultiSink, SentrySink, default_sink
 
 if TYPE_CHECKING:
@@ -88,7 +83,7 @@ def _claim(
     return event_id, True, suppressed, sentry_first is not None
 
 
-def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splitting it would hide the guards
+def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it would hide the guards
     exc: BaseException,
     *,
     context_type: str,
@@ -107,6 +102,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     prepare: Callable[[], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]]
     | None = None,
     secrets: EventSecrets | None = None,
+    snapshot: Callable[[], Snapshot | None] | None = None,
     ignore_checked: bool = False,
 ) -> str | None:
     """Build and deliver one event for ``exc``, unless it was already reported.
@@ -130,6 +126,9 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
             ``arguments``, ``safe_context`` and ``callers``.
         secrets: What the caller found secret while scrubbing ``arguments`` (event-wide
             redaction); a new set when None.
+        snapshot: With ``prepare``: returns the raw arguments copied, the callers and the
+            context fields' picker, or None; for a plain ``MemorySink`` the event is then
+            scrubbed at its first read (``_pending``) instead of here.
         ignore_checked: True when the caller already applied ``configure(ignore=...)``.
         tags: Tags beyond the standard ones (raw).
         level: The event level.
@@ -151,9 +150,6 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         event_id, claimed, suppressed, sentry_first = _claim(exc, config.rate_limit, function)
         if not claimed or event_id is None:
             return event_id
-        if prepare is not None:
-            arguments, safe_context, callers = prepare()
-            arguments_scrubbed = True
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # an ignore predicate raising SystemExit, say
@@ -162,63 +158,59 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     # -- build ---------------------------------------------------------------------------
     try:
         scrubber = config.scrubber
-        # Event-wide redaction: what arguments, context and tags hold secret is collected
-        # here, then redacted from the message (and, while the sinks emit, from whatever
-        # they derive from the exception: see `tracking_secrets`).
         known = EventSecrets() if secrets is None else secrets
-        scrubbed_arguments = (
-            dict(arguments)
-            if arguments_scrubbed
-            else scrubber.scrub_mapping(arguments, secrets=known)
-        )
-        found_in_arguments = len(known)
-        merged_context = scrubbed_bound_context(scrubber, known)
-        if context:
-            merged_context.update(scrubber.scrub_mapping(context, secrets=known))
-        if safe_context:
-            merged_context.update(safe_context)
-        if suppressed:
-            merged_context["suppressed"] = suppressed
-        user = user_of(merged_context)
         # Our own tags are names from code; only the caller's tags can carry user data.
-        all_tags = {"context_type": context_type, "function": function, "module": module}
+        standard_tags = {"context_type": context_type, "function": function, "module": module}
         if operation:
-            all_tags["operation"] = operation
-        for given in (bound_tags(exc, context_type), tags):  # the caller's own tags win
-            for k, v in given.items():
-                name = _tag_value(scrubber.scrub_text(str(k), secrets=known))
-                if scrubber.is_sensitive_key(name):
-                    known.add(v)
-                    all_tags[name] = REDACTED
-                else:  # scrubbed whole, then cut: a cut must not halve a secret
-                    all_tags[name] = scrubber.scrub_text(_tag_text(v), secrets=known)
-        if suppressed:
-            all_tags["autocapture.suppressed"] = str(suppressed)
-        try:
-            track_frame_secrets(scrubber, exc, known)
-        except Exception as err:  # at the recursion limit, say: the event still goes
-            report_failure("reading the failing frames' secret locals", err)
-        if len(known) > found_in_arguments:
-            # Secrets only the context or a tag named: the copies made before are
-            # redacted again with them (one event, one set of secrets).
-            scrubbed_arguments = redact_known(scrubber, scrubbed_arguments, known)
-            merged_context = redact_known(scrubber, merged_context, known)
+            standard_tags["operation"] = operation
+        target = _target(sink, config.sink)
+        pending = None
+        if snapshot is not None and type(target) is MemorySink and not _taps and inert(scrubber):
+            pending = defer(
+                exc,
+                snapshot,
+                scrubber=scrubber,
+                known=known,
+                function=function,
+                context_type=context_type,
+                standard_tags=standard_tags,
+                tags=tags,
+                suppressed=suppressed,
+            )
+        if pending is not None:
+            fields: dict[str, Any] = {"_pending": pending[0]}
+            callers = pending[1]
+        else:
+            if prepare is not None:
+                arguments, safe_context, callers = prepare()
+                arguments_scrubbed = True
+            fields = build_fields(
+                scrubber,
+                known,
+                arguments=arguments,
+                arguments_scrubbed=arguments_scrubbed,
+                context=context,
+                safe_context=safe_context,
+                bound_context=lambda known: scrubbed_bound_context(scrubber, known),
+                recheck_bound=False,
+                suppressed=suppressed,
+                standard_tags=standard_tags,
+                tag_sources=(bound_tags(exc, context_type), tags),
+                frame_locals=_secret_locals(scrubber, exc),
+                message=message_text(exc),
+            )
         event = _new_event(
             event_id=event_id,
             exception=exc,
-            message=_message(scrubber, exc, known),
             context_type=context_type,
             operation=operation,
             function=function,
             module=module,
-            arguments=MappingProxyType(scrubbed_arguments),
-            context=MappingProxyType(merged_context),
-            tags=MappingProxyType({k: _tag_value(v) for k, v in all_tags.items()}),
             level=level,
             timestamp=datetime.now(timezone.utc),
             handled=handled,
-            user=MappingProxyType(user),
             callers=callers,
+            **fields,
         )
     except KeyboardInterrupt:
         unmark_captured(exc, event_id)
@@ -231,7 +223,7 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
         return None
     # -- deliver -------------------------------------------------------------------------
     try:
-        _deliver(event, sink, config.sink, config.delivery, known, sentry_first=sentry_first)
+        _deliver(event, target, config.delivery, known, sentry_first=sentry_first)
     except KeyboardInterrupt:
         raise
     except BaseException as err:  # at the recursion limit, say
@@ -239,24 +231,35 @@ def emit_error(  # noqa: C901, PLR0912, PLR0915 - one guarded sequence; splittin
     return event_id
 
 
-def _deliver(
-    event: CapturedError,
-    sink: Sink | None,
-    configured: Sink | None,
-    mode: str,
-    known: EventSecrets,
-    *,
-    sentry_first: bool,
-) -> None:
-    taps = _taps
+def _secret_locals(scrubber: Scrubber, exc: BaseException) -> list[tuple[str, str]]:
+    try:
+        return secret_locals(scrubber, exc)
+    except Exception as err:  # at the recursion limit, say: the event still goes
+        report_failure("reading the failing frames' secret locals", err)
+        return []
+
+
+def _target(sink: Sink | None, configured: Sink | None) -> Sink | None:
     # ``is None`` chains, not ``or``: a sink may define __len__ (MemorySink) and be falsy.
     target = sink
     if target is None:
         target = current_sink()
     if target is None:
         target = configured
-    if target is None and not taps:
+    if target is None and not _taps:
         target = default_sink()
+    return target
+
+
+def _deliver(
+    event: CapturedError,
+    target: Sink | None,
+    mode: str,
+    known: EventSecrets,
+    *,
+    sentry_first: bool,
+) -> None:
+    taps = _taps
     if type(target) is MemorySink and not taps:
         # It only appends the event: no code runs that could fail into a capture or
         # derive text from the live exception, so there is nothing to guard or track.
@@ -325,76 +328,3 @@ def new_event_id() -> str:
     raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
     raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
     return raw.hex()
-
-
-# An exception message can be megabytes (a response body, a whole payload): the event
-# keeps its start, as the scrubber does with long strings. The margin is scanned too, so
-# that a secret across the cut is still recognised and not left half shown.
-_MAX_MESSAGE = 8192
-_MESSAGE_SCAN_MARGIN = 2048
-
-
-def _message(scrubber: Scrubber, exc: BaseException, known: EventSecrets) -> str:
-    text = _safe_str(exc)
-    size = len(text)
-    if size <= _MAX_MESSAGE:
-        return scrubber.scrub_text(text, secrets=known)
-    scrubbed = scrubber.scrub_text(text[: _MAX_MESSAGE + _MESSAGE_SCAN_MARGIN], secrets=known)
-    return f"{scrubbed[:_MAX_MESSAGE]}...[truncated {size - _MAX_MESSAGE} chars]"
-
-
-def _safe_str(exc: BaseException) -> str:
-    try:
-        return str(exc)
-    except Exception:
-        return f"<unprintable {type(exc).__name__}>"
-
-
-def _tag_text(value: object) -> str:
-    return value if isinstance(value, str) else repr(value)[:_TAG_REPR_LIMIT]
-
-
-_TAG_REPR_LIMIT = 4096
-
-
-def _tag_value(value: object) -> str:
-    # Sentry caps tag values at 200 characters; longer ones are dropped by the server.
-    text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= 200 else text[:197] + "..."  # noqa: PLR2004
-
-
-def redact_known(
-    scrubber: Scrubber, scrubbed: dict[str, Any], secrets: EventSecrets
-) -> dict[str, Any]:
-    """Redact, in a mapping scrubbed earlier, the event's secrets found since.
-
-    A mapping is scrubbed in order, and an event's parts one after the other: a value
-    copied before a secret was found (a secret-named argument after it, a secret the
-    bound context or a tag names) may hold that secret still. Checking costs one test
-    over the mapping's strings and one over its containers' repr (plain data, already
-    scrubbed); only a value that holds a known secret is scrubbed again.
-
-    Args:
-        scrubber: The configured scrubber.
-        scrubbed: A mapping the scrubber returned (changed in place and returned).
-        secrets: The event's secrets.
-
-    Returns:
-        ``scrubbed``.
-    """
-    if not secrets:
-        return scrubbed
-    texts = [v for v in scrubbed.values() if type(v) is str and v != REDACTED]
-    containers = [v for v in scrubbed.values() if type(v) is dict or type(v) is list]
-    if not (texts and secrets.contains("\0".join(texts))) and not (
-        containers and secrets.contains(repr(containers))
-    ):
-        return scrubbed
-    for name, value in scrubbed.items():
-        kind = type(value)
-        if kind is str:
-            if value != REDACTED and secrets.contains(value):
-                scrubbed[name] = scrubber.scrub_text(value, secrets=secrets)
-        elif (kind is dict or kind is list) and secrets.contains(repr(value)):
-            scrubbed[name] = scrubber.scrub(value, secrets=secrets)
-    return scrubbed

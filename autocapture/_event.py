@@ -55,6 +55,28 @@ class CapturedError:
     the stack above the frame that caught the error, copied as data when it was captured.
     Sinks show it above the exception's own traceback. Empty for explicit captures."""
 
+    def __getattr__(self, name: str) -> Any:
+        # Only for a name missing from the instance: the scrubbed fields of an event a
+        # plain MemorySink received are built at their first read (``_pending``).
+        held = self.__dict__
+        pending = held.get("_pending")
+        if pending is not None and name in _DEFERRED:
+            pending.fill(self)
+            if name in held:
+                return held[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields, built first if they are pending (a copy holds no snapshot)."""
+        pending = self.__dict__.get("_pending")
+        if pending is not None:
+            pending.fill(self)
+        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
+
+
+# The fields ``_pending`` builds at the first read.
+_DEFERRED = frozenset(("message", "arguments", "context", "tags", "user"))
+
 
 @runtime_checkable
 class Sink(Protocol):

@@ -19,6 +19,7 @@ from autocapture._log import report_failure
 
 if TYPE_CHECKING:
     from autocapture._infer import Inference
+    from autocapture._pending import Snapshot
     from autocapture._stack import StackFrame
 
 __all__ = ["Plan"]
@@ -44,17 +45,19 @@ class _Core:
     context_fields: Any
     caller_frames: Any
     EventSecrets: Any
+    plain_copy: Any
 
     @classmethod
     def load(cls) -> type[_Core]:
         from autocapture._capture import emit_error, redact_known
         from autocapture._infer import context_fields
+        from autocapture._pending import plain_copy
         from autocapture._scrub import EventSecrets
         from autocapture._stack import caller_frames
 
         cls.emit_error, cls.redact_known = emit_error, redact_known
         cls.context_fields, cls.caller_frames = context_fields, caller_frames
-        cls.EventSecrets = EventSecrets
+        cls.EventSecrets, cls.plain_copy = EventSecrets, plain_copy
         cls.loaded = True
         return cls
 
@@ -196,7 +199,7 @@ class Plan:
             self._prepare()
         core = _Core if _Core.loaded else _Core.load()
         emit_error, redact_known = core.emit_error, core.redact_known
-        context_fields, caller_frames = core.context_fields, core.caller_frames
+        caller_frames, plain_copy = core.caller_frames, core.plain_copy
         config = get_config()
         try:
             if (
@@ -235,15 +238,7 @@ class Plan:
                 scrubber = config.scrubber
                 arguments = scrubber.scrub_mapping(self._arguments(args, kwargs), secrets=secrets)
                 arguments = redact_known(scrubber, arguments, secrets)
-                context = context_fields(
-                    inference.context_type,
-                    arguments,
-                    provider=inference.provider,
-                    operation=inference.operation,
-                    rules=config.rules,
-                )
-                if inference.operation and inference.context_type != "general":
-                    context.setdefault("operation", inference.operation)
+                context = _fields(core, inference, arguments, config.rules)
                 # The callers above our wrapper, copied now (emit_error calls this while
                 # the wrapper still runs): their frames are gone once the error
                 # propagates (or is swallowed) past them.
@@ -255,6 +250,24 @@ class Plan:
                 return {}, {}, ()
             return arguments, context, callers
 
+        def snapshot() -> Snapshot | None:
+            # For a plain MemorySink: the arguments as they are now (their containers
+            # copied), scrubbed when the event is first read; None: prepare() instead.
+            try:
+                rules = config.rules
+                arguments = plain_copy(self._arguments(args, kwargs), config.scrubber)
+                if arguments is None:
+                    return None
+                return (
+                    arguments,
+                    caller_frames(exc),
+                    lambda scrubbed: _fields(core, inference, scrubbed, rules),
+                )
+            except KeyboardInterrupt:
+                raise
+            except BaseException:
+                return None
+
         emit_error(
             exc,
             context_type=inference.context_type,
@@ -264,6 +277,7 @@ class Plan:
             arguments={},
             context={},
             prepare=prepare,
+            snapshot=snapshot,
             secrets=secrets,
             tags=self.tags,
             level=self.level,
@@ -307,3 +321,19 @@ class Plan:
         if self.capture_args is not True:
             arguments = {k: v for k, v in arguments.items() if k in self.capture_args}
         return arguments
+
+
+def _fields(
+    core: type[_Core], inference: Inference, arguments: dict[str, Any], rules: Any
+) -> dict[str, Any]:
+    # The context fields of the event, picked from the scrubbed arguments.
+    context: dict[str, Any] = core.context_fields(
+        inference.context_type,
+        arguments,
+        provider=inference.provider,
+        operation=inference.operation,
+        rules=rules,
+    )
+    if inference.operation and inference.context_type != "general":
+        context.setdefault("operation", inference.operation)
+    return context

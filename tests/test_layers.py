@@ -39,6 +39,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_queue",),  # the background queue and its worker
     ("_sinks", "_otel"),  # where events go
     ("_delivery",),  # on the caller or from a worker thread
+    ("_build",),  # an event's scrubbed fields from its raw parts (event-wide redaction)
+    ("_pending",),  # a plain MemorySink's event: a snapshot, scrubbed at its first read
     ("_capture",),  # the capture core: claim, build, deliver
     ("_plan",),  # a decorated function's error core, built at its first failure
 )

@@ -62,7 +62,11 @@ Markers (all strings, none echoes any part of a secret):
 
 from __future__ import annotations
 
-from autocapture._scrub._frame_locals import track_frame_secrets
+from autocapture._scrub._frame_locals import (
+    secret_locals,
+    track_frame_secrets,
+    track_secret_locals,
+)
 from autocapture._scrub._options import KEEP, REDACTED, ScrubCallback, ScrubMatch, ScrubOptions
 from autocapture._scrub._scrubber import Scrubber
 from autocapture._scrub._tracking import EventSecrets, active_secrets, tracking_secrets
@@ -80,6 +84,8 @@ __all__ = [
     "ScrubOptions",
     "Scrubber",
     "active_secrets",
+    "secret_locals",
     "track_frame_secrets",
+    "track_secret_locals",
     "tracking_secrets",
 ]

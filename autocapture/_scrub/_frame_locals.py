@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from autocapture._scrub._scrubber import Scrubber
     from autocapture._scrub._tracking import EventSecrets
 
-__all__ = ["track_frame_secrets"]
+__all__ = ["secret_locals", "track_frame_secrets", "track_secret_locals"]
 
 # Bounds of the walk over the failing frames' locals (an error chain, a deep stack).
 _MAX_CHAIN_WALKED = 16
@@ -29,10 +29,19 @@ def track_frame_secrets(scrubber: Scrubber, exc: BaseException, known: EventSecr
     frame echoed in the message is redacted there too. They are scrubbed as a mapping,
     so the scrub callback decides about each as about an argument.
     """
+    track_secret_locals(scrubber, secret_locals(scrubber, exc), known)
+
+
+def secret_locals(scrubber: Scrubber, exc: BaseException) -> list[tuple[str, str]]:
+    """The failing frames' str locals under secret names, as ``(name, value)`` pairs.
+
+    Read at once: a frame's locals change or are cleared (``traceback.clear_frames``)
+    after the capture. Each pair once (a recursion repeats them), in the frames' order.
+    """
     seen: set[int] = set()
     current: BaseException | None = exc
     frames = 0
-    found: dict[tuple[str, str], None] = {}  # each (name, value) once: a recursion repeats it
+    found: dict[tuple[str, str], None] = {}
     while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN_WALKED:
         seen.add(id(current))
         tb = current.__traceback__
@@ -50,13 +59,21 @@ def track_frame_secrets(scrubber: Scrubber, exc: BaseException, known: EventSecr
             if not names:
                 continue  # reading f_locals builds a dict: only where a name is secret
             local_vars = frame.f_locals
-            known_values = known.values
             for name in names:
                 value = local_vars.get(name)
-                # An argument the decorator already found secret is its own frame's local.
-                if type(value) is str and value not in known_values:
+                if type(value) is str:
                     found[name, value] = None
         current = current.__cause__ if current.__suppress_context__ else current.__context__
+    return list(found)
+
+
+def track_secret_locals(
+    scrubber: Scrubber, pairs: list[tuple[str, str]], known: EventSecrets
+) -> None:
+    """Add what ``secret_locals`` read to the event's secrets, scrubbed as a mapping."""
+    known_values = known.values
+    # An argument the decorator already found secret is its own frame's local.
+    found = {pair: None for pair in pairs if pair[1] not in known_values}
     while found:  # one mapping per distinct name, so that no value hides another
         batch: dict[str, str] = {}
         for name, value in list(found):
