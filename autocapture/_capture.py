@@ -178,8 +178,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                 suppressed=suppressed,
             )
         if pending is not None:
-            fields: dict[str, Any] = {"_pending": pending[0]}
-            callers = pending[1]
+            fields: dict[str, Any] = {"_pending": pending}
         else:
             if prepare is not None:
                 arguments, safe_context, callers = prepare()
@@ -199,6 +198,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                 frame_locals=_secret_locals(scrubber, exc),
                 message=message_text(exc),
             )
+            fields["callers"] = callers
         event = _new_event(
             event_id=event_id,
             exception=exc,
@@ -209,7 +209,6 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
             level=level,
             timestamp=datetime.now(timezone.utc),
             handled=handled,
-            callers=callers,
             **fields,
         )
     except KeyboardInterrupt:

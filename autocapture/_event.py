@@ -75,7 +75,11 @@ class CapturedError:
 
 
 # The fields ``_pending`` builds at the first read.
-_DEFERRED = frozenset(("message", "arguments", "context", "tags", "user"))
+_DEFERRED = frozenset(("message", "arguments", "context", "tags", "user", "callers"))
+# A field with a plain default is also a class attribute, which an instance read finds
+# before ``__getattr__``; ``callers`` is deferred, so its default lives in ``__init__``
+# (and in ``dataclasses.fields``) only.
+del CapturedError.callers
 
 
 @runtime_checkable

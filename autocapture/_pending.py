@@ -28,13 +28,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from autocapture._build import build_fields, message_text, redact_known
-from autocapture._context import bound_tags, scrubbed_bound_context
+from autocapture._context import bound_context, bound_tags, scrubbed_bound_context
 from autocapture._log import report_failure
 from autocapture._scrub import REDACTED, EventSecrets, Scrubber, secret_locals
+from autocapture._stack import resolve
 
 if TYPE_CHECKING:
     from autocapture._event import CapturedError
-    from autocapture._stack import StackFrame
+    from autocapture._stack import RawCaller
 
 __all__ = ["Pending", "defer", "inert", "plain_copy"]
 
@@ -45,11 +46,9 @@ _MAX_NODES = 1000
 # One lock for every pending event: a build is short, and rare next to the failures.
 _fill_lock = threading.RLock()
 
-# What the plan hands over: the arguments' snapshot, the callers, and the function
-# that picks the context fields from the scrubbed arguments.
-Snapshot = tuple[
-    dict[str, Any], "tuple[StackFrame, ...]", Callable[[dict[str, Any]], dict[str, Any]]
-]
+# What the plan hands over: the arguments' snapshot, the callers (``raw_callers``), and
+# the function that picks the context fields from the scrubbed arguments.
+Snapshot = tuple[dict[str, Any], "list[RawCaller]", Callable[[dict[str, Any]], dict[str, Any]]]
 
 
 class _NotPlainError(Exception):
@@ -83,31 +82,29 @@ def plain_copy(arguments: Mapping[str, Any], scrubber: Scrubber) -> dict[str, An
 
 
 def _copy(value: Any, depth: int, max_depth: int, max_items: int, room: list[int]) -> Any:
+    # The walker's own limits, checked before copying: a container it would cut (too
+    # deep, too many items) is no snapshot's business, it is scrubbed on the caller.
     kind = type(value)
+    if (kind is not dict and kind is not list and kind is not tuple) or depth >= max_depth:
+        raise _NotPlainError
+    size = len(value)
+    room[0] -= size
+    if size > max_items or room[0] < 0:
+        raise _NotPlainError
+    scalars = _SCALARS
     if kind is dict:
-        if depth >= max_depth or len(value) > max_items:
-            raise _NotPlainError
-        room[0] -= len(value)
-        if room[0] < 0:
-            raise _NotPlainError
-        out = {}
-        for k, v in value.items():
+        out = value.copy()
+        for k, v in out.items():
             if type(k) is not str:
                 raise _NotPlainError
-            out[k] = v if type(v) in _SCALARS else _copy(v, depth + 1, max_depth, max_items, room)
+            if type(v) not in scalars:
+                out[k] = _copy(v, depth + 1, max_depth, max_items, room)
         return out
-    if kind is list or kind is tuple:
-        if depth >= max_depth or len(value) > max_items:
-            raise _NotPlainError
-        room[0] -= len(value)
-        if room[0] < 0:
-            raise _NotPlainError
-        items = [
-            v if type(v) in _SCALARS else _copy(v, depth + 1, max_depth, max_items, room)
-            for v in value
-        ]
-        return items if kind is list else tuple(items)
-    raise _NotPlainError
+    items = list(value)
+    for i, v in enumerate(items):
+        if type(v) not in scalars:
+            items[i] = _copy(v, depth + 1, max_depth, max_items, room)
+    return items if kind is list else tuple(items)
 
 
 def _plain_tags(tags: Mapping[Any, Any]) -> bool:
@@ -121,6 +118,7 @@ class Pending:
         "arguments",
         "bound",
         "bound_secrets",
+        "callers",
         "fields_of",
         "frame_locals",
         "function",
@@ -135,6 +133,7 @@ class Pending:
     arguments: dict[str, Any]
     bound: dict[str, Any]
     bound_secrets: tuple[str, ...]
+    callers: list[RawCaller]
     fields_of: Callable[[dict[str, Any]], dict[str, Any]]
     frame_locals: list[tuple[str, str]]
     function: str
@@ -156,6 +155,7 @@ class Pending:
                 return  # built already, or being built by this thread (a report reads it)
             try:
                 fields = self._build()
+                fields["callers"] = resolve(self.callers)
             except KeyboardInterrupt:
                 raise
             except BaseException as err:  # at the recursion limit, say
@@ -206,6 +206,7 @@ class Pending:
             "context": MappingProxyType({}),
             "tags": MappingProxyType(dict(self.standard_tags)),
             "user": MappingProxyType({}),
+            "callers": (),
         }
 
 
@@ -220,22 +221,26 @@ def defer(
     standard_tags: dict[str, str],
     tags: Mapping[str, str],
     suppressed: int,
-) -> tuple[Pending, tuple[StackFrame, ...]] | None:
+) -> Pending | None:
     """Take the snapshot of an event for a plain ``MemorySink``; None: build it now.
 
     Returns:
-        The pending fields and the callers, or None when something is not plain data
-        (the caller then builds the event as for any sink).
+        The pending fields, or None when something is not plain data (the caller then
+        builds the event as for any sink).
     """
     taken = snapshot()
     if taken is None:
         return None
     arguments, callers, fields_of = taken
     given_tags = dict(bound_tags(exc, context_type))
-    if not (_plain_tags(given_tags) and _plain_tags(tags)):
+    if (given_tags and not _plain_tags(given_tags)) or (tags and not _plain_tags(tags)):
         return None
-    bound_found = EventSecrets(remember_reprs=False)
-    bound = scrubbed_bound_context(scrubber, bound_found)
+    bound: dict[str, Any] = {}
+    bound_secrets: tuple[str, ...] = ()
+    if bound_context():  # most failures happen outside any bind_context block
+        bound_found = EventSecrets(remember_reprs=False)
+        bound = scrubbed_bound_context(scrubber, bound_found)
+        bound_secrets = tuple(bound_found.values)
     try:
         frame_locals = secret_locals(scrubber, exc)
     except Exception as err:  # at the recursion limit, say: the event still goes
@@ -244,7 +249,8 @@ def defer(
     pending = Pending()
     pending.arguments = arguments
     pending.bound = bound
-    pending.bound_secrets = tuple(bound_found.values)
+    pending.bound_secrets = bound_secrets
+    pending.callers = callers
     pending.fields_of = fields_of
     pending.frame_locals = frame_locals
     pending.function = function
@@ -254,4 +260,4 @@ def defer(
     pending.standard_tags = standard_tags
     pending.suppressed = suppressed
     pending.tag_sources = (given_tags, dict(tags))
-    return pending, callers
+    return pending

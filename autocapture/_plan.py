@@ -46,6 +46,7 @@ class _Core:
     caller_frames: Any
     EventSecrets: Any
     plain_copy: Any
+    raw_callers: Any
 
     @classmethod
     def load(cls) -> type[_Core]:
@@ -53,8 +54,9 @@ class _Core:
         from autocapture._infer import context_fields
         from autocapture._pending import plain_copy
         from autocapture._scrub import EventSecrets
-        from autocapture._stack import caller_frames
+        from autocapture._stack import caller_frames, raw_callers
 
+        cls.raw_callers = raw_callers
         cls.emit_error, cls.redact_known = emit_error, redact_known
         cls.context_fields, cls.caller_frames = context_fields, caller_frames
         cls.EventSecrets, cls.plain_copy = EventSecrets, plain_copy
@@ -260,7 +262,7 @@ class Plan:
                     return None
                 return (
                     arguments,
-                    caller_frames(exc),
+                    core.raw_callers(exc),
                     lambda scrubbed: _fields(core, inference, scrubbed, rules),
                 )
             except KeyboardInterrupt:

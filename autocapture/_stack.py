@@ -19,7 +19,7 @@ import sys
 import traceback
 import weakref
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import CodeType, FrameType, TracebackType
 from typing import NamedTuple, Optional
 
 from autocapture._scrub import Scrubber
@@ -27,10 +27,13 @@ from autocapture._scrub import Scrubber
 __all__ = [
     "MAX_CALLERS",
     "StackFrame",
+    "RawCaller",
     "caller_frames",
     "callers",
     "format_stack",
     "is_wrapper_file",
+    "raw_callers",
+    "resolve",
     "vars_scrubber",
     "walk",
 ]
@@ -109,6 +112,57 @@ def callers(frame: Optional[FrameType], limit: int = MAX_CALLERS) -> tuple[Stack
         frame = frame.f_back
     out.reverse()
     return tuple(out)
+
+
+# A caller as the failing call copies it: (code, instruction offset, module), its line
+# looked up only when the event is built (``resolve``). The line table search and the
+# NamedTuple are most of a caller's cost; a code object is immutable and keeps no frame
+# alive. Python 3.9 has no ``co_lines``: there the line is taken at once.
+RawCaller = tuple[CodeType, int, Optional[str]]
+_LINES_LATER = sys.version_info >= (3, 10)
+
+
+def raw_callers(exc: BaseException, limit: int = MAX_CALLERS) -> list[RawCaller]:
+    """``caller_frames(exc)`` as it must be taken at the capture, innermost first.
+
+    Args:
+        exc: An exception being handled: its traceback starts at the handler's frame.
+        limit: At most this many frames, the innermost ones.
+
+    Returns:
+        What ``resolve`` turns into the callers; empty without a traceback.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return []
+    frame: Optional[FrameType] = tb.tb_frame.f_back
+    out: list[RawCaller] = []
+    wrapper_files = _WRAPPER_FILES
+    lines_later = _LINES_LATER
+    while frame is not None and len(out) < limit:
+        code = frame.f_code
+        if code.co_filename not in wrapper_files:
+            where = frame.f_lasti if lines_later else -(frame.f_lineno or 0) - 1
+            out.append((code, where, frame.f_globals.get("__name__")))
+        frame = frame.f_back
+    return out
+
+
+def resolve(raw: list[RawCaller]) -> tuple[StackFrame, ...]:
+    """The callers ``raw_callers`` took, as ``caller_frames`` gives them (outermost first)."""
+    out = []
+    for code, where, module in reversed(raw):
+        line = _line(code, where) if where >= 0 else -where - 1
+        out.append(_new_frame(StackFrame, (code.co_filename, line, code.co_name, module)))
+    return tuple(out)
+
+
+def _line(code: CodeType, offset: int) -> int:
+    # What ``frame.f_lineno`` answers for a frame at ``offset`` (PyCode_Addr2Line).
+    for start, end, line in code.co_lines():
+        if start <= offset < end:
+            return line  # type: ignore[return-value]  # None for an artificial instruction, as f_lineno
+    return code.co_firstlineno
 
 
 def caller_frames(exc: BaseException) -> tuple[StackFrame, ...]:

@@ -27,6 +27,7 @@ from autocapture._once import (
     sentry_event_id,
 )
 from autocapture._scrub import EventSecrets
+from autocapture._stack import MAX_CALLERS, caller_frames, raw_callers, resolve
 
 # ----------------------------------------------------------------- context fields' layout
 
@@ -196,3 +197,29 @@ def test_event_ids_read_once_are_those_of_the_chain_walks() -> None:
     assert event_ids(wrapper) == ("3" * 32, None)
     assert event_ids(group) == (None, "4" * 32)
     assert event_ids(broken) == (None, None)
+
+
+# ------------------------------------------------------------------------- the callers
+
+
+def _callers_both_ways(depth: int) -> tuple[object, object]:
+    if depth:
+        return _callers_both_ways(depth - 1)
+    try:
+        raise ValueError("x")
+    except ValueError as exc:
+        return caller_frames(exc), resolve(raw_callers(exc))
+
+
+def test_callers_taken_raw_resolve_to_those_read_from_the_frames() -> None:
+    """The line looked up later from the code and offset is the frame's own line."""
+    for depth in (0, 1, 40):
+        now, later = _callers_both_ways(depth)
+        assert now == later
+
+
+def test_callers_taken_raw_are_bounded_like_the_callers() -> None:
+    """At most MAX_CALLERS, the innermost ones."""
+    now, later = _callers_both_ways(MAX_CALLERS + 10)
+    assert len(later) == MAX_CALLERS  # type: ignore[arg-type]
+    assert now == later

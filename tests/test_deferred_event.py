@@ -141,6 +141,12 @@ def test_a_deferred_event_equals_one_built_at_once() -> None:
     assert "message" in vars(early)  # built on the caller
     for name in ("message", "arguments", "context", "tags", "user", "level", "function"):
         assert getattr(late, name) == getattr(early, name), name
+    # The same callers, but for the line of this test each capture was made from.
+    assert [(f.filename, f.function, f.module) for f in late.callers] == [
+        (f.filename, f.function, f.module) for f in early.callers
+    ]
+    assert late.callers[-1] == early.callers[-1]
+    assert late.callers[-1].function == "_capture"
     same = {"event_id": early.event_id, "timestamp": early.timestamp, "exception": early.exception}
     assert dataclasses.replace(late, **same, callers=()) == dataclasses.replace(early, callers=())
 
