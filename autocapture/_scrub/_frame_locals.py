@@ -8,7 +8,7 @@ only in frames whose code has such a name (reading ``f_locals`` builds a dict).
 
 from __future__ import annotations
 
-from types import CodeType
+from types import CodeType, FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ def secret_locals(scrubber: Scrubber, exc: BaseException) -> list[tuple[str, str
     current: BaseException | None = exc
     frames = 0
     found: dict[tuple[str, str], None] = {}
+    memo, scrubber_id = _SECRET_NAMES, id(scrubber)
     while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN_WALKED:
         seen.add(id(current))
         tb = current.__traceback__
@@ -50,12 +51,8 @@ def secret_locals(scrubber: Scrubber, exc: BaseException) -> list[tuple[str, str
             frame = tb.tb_frame
             tb = tb.tb_next
             code = frame.f_code
-            module = frame.f_globals.get("__name__")
-            if code.co_filename.startswith("<autocapture") or (
-                isinstance(module, str) and module.startswith("autocapture.")
-            ):
-                continue  # our wrappers' locals are the arguments, already scrubbed
-            names = _secret_names(scrubber, code)
+            entry = memo.get((scrubber_id, id(code)))
+            names = entry[2] if entry is not None else _secret_names(scrubber, code, frame)
             if not names:
                 continue  # reading f_locals builds a dict: only where a name is secret
             local_vars = frame.f_locals
@@ -86,21 +83,25 @@ def track_secret_locals(
 # (scrubber, code) -> the code's variable names that name a secret: a function fails
 # again and again, and a new configuration is a new scrubber. Keyed by ids (a code
 # object's own hash reads its bytecode); the entry holds both objects, so no id is
-# reused while it stands. Started afresh when full.
+# reused while it stands. Started afresh when full. Our own code has none: our wrappers'
+# locals are the arguments, already scrubbed.
 _SECRET_NAMES: dict[tuple[int, int], tuple[Scrubber, CodeType, tuple[str, ...]]] = {}
 _SECRET_NAMES_MAX = 4096
 
 
-def _secret_names(scrubber: Scrubber, code: CodeType) -> tuple[str, ...]:
-    entry = _SECRET_NAMES.get((id(scrubber), id(code)))
-    if entry is not None:
-        return entry[2]
+def _secret_names(scrubber: Scrubber, code: CodeType, frame: FrameType) -> tuple[str, ...]:
     if len(_SECRET_NAMES) >= _SECRET_NAMES_MAX:
         _SECRET_NAMES.clear()
-    names = tuple(
-        n
-        for n in (*code.co_varnames, *code.co_cellvars, *code.co_freevars)
-        if scrubber.is_sensitive_key(n)
-    )
+    module = frame.f_globals.get("__name__")
+    if code.co_filename.startswith("<autocapture") or (
+        isinstance(module, str) and module.startswith("autocapture.")
+    ):
+        names: tuple[str, ...] = ()
+    else:
+        names = tuple(
+            n
+            for n in (*code.co_varnames, *code.co_cellvars, *code.co_freevars)
+            if scrubber.is_sensitive_key(n)
+        )
     _SECRET_NAMES[id(scrubber), id(code)] = (scrubber, code, names)
     return names
