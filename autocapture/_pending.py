@@ -61,24 +61,33 @@ def inert(scrubber: Scrubber) -> bool:
     return options.callback is None and not options.extra_patterns
 
 
-def plain_copy(arguments: Mapping[str, Any], scrubber: Scrubber) -> dict[str, Any] | None:
-    """A copy of the arguments' containers, or None when they are not plain data.
+def plain_copy(arguments: dict[str, Any], scrubber: Scrubber) -> dict[str, Any] | None:
+    """The arguments with their containers copied, or None when they are not plain data.
 
     Args:
-        arguments: The bound arguments (raw).
+        arguments: The bound arguments (raw), a dict of the caller's own: the plan binds
+            them into a new dict at each failure, so it is not copied again but changed
+            in place (its values replaced by their copies).
         scrubber: The capture's scrubber, whose depth and item limits bound the copy.
 
     Returns:
-        The same mapping, its dicts, lists and tuples copied, its scalars shared.
+        ``arguments``, its dicts, lists and tuples copied, its scalars shared.
     """
     options = scrubber.options
-    room = [_MAX_NODES]
+    max_depth, max_items = options.max_depth, options.max_items
+    if len(arguments) > max_items:
+        return None
+    room = [_MAX_NODES - len(arguments)]
+    scalars = _SCALARS
     try:
-        return _copy(arguments, 0, options.max_depth, options.max_items, room)  # type: ignore[no-any-return]
-    except _NotPlainError:
+        for name, value in arguments.items():
+            if type(name) is not str:
+                return None
+            if type(value) not in scalars:
+                arguments[name] = _copy(value, 1, max_depth, max_items, room)
+    except (_NotPlainError, RecursionError):
         return None
-    except RecursionError:
-        return None
+    return arguments
 
 
 def _copy(value: Any, depth: int, max_depth: int, max_items: int, room: list[int]) -> Any:

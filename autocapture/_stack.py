@@ -158,11 +158,26 @@ def resolve(raw: list[RawCaller]) -> tuple[StackFrame, ...]:
 
 
 def _line(code: CodeType, offset: int) -> int:
-    # What ``frame.f_lineno`` answers for a frame at ``offset`` (PyCode_Addr2Line).
+    # What ``frame.f_lineno`` answers for a frame at ``offset`` (PyCode_Addr2Line). The
+    # same callers call again at every failure: remembered per (code, offset), the entry
+    # holding the code so that its id is not reused meanwhile; started afresh when full.
+    key = (id(code), offset)
+    known = _LINES.get(key)
+    if known is not None and known[0] is code:
+        return known[1]
+    found = code.co_firstlineno
     for start, end, line in code.co_lines():
         if start <= offset < end:
-            return line  # type: ignore[return-value]  # None for an artificial instruction, as f_lineno
-    return code.co_firstlineno
+            found = line  # type: ignore[assignment]  # None for an artificial instruction, as f_lineno
+            break
+    if len(_LINES) >= _LINES_MAX:
+        _LINES.clear()
+    _LINES[key] = (code, found)
+    return found
+
+
+_LINES: dict[tuple[int, int], tuple[CodeType, int]] = {}
+_LINES_MAX = 4096
 
 
 def caller_frames(exc: BaseException) -> tuple[StackFrame, ...]:
