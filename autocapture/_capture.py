@@ -99,7 +99,9 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     safe_context: Mapping[str, Any] | None = None,
     arguments_scrubbed: bool = False,
     callers: tuple[StackFrame, ...] = (),
-    prepare: Callable[[], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]]
+    prepare: Callable[
+        [EventSecrets], tuple[Mapping[str, Any], Mapping[str, Any], tuple[StackFrame, ...]]
+    ]
     | None = None,
     secrets: EventSecrets | None = None,
     snapshot: Callable[[], Snapshot | None] | None = None,
@@ -121,9 +123,9 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
         safe_context: Context fields already scrubbed (picked from scrubbed arguments).
         arguments_scrubbed: True when the caller already scrubbed ``arguments``.
         callers: The frames above the one that caught ``exc``, as data (the decorator's).
-        prepare: Called once the error is claimed (not for a rate-limited one): returns
-            the scrubbed arguments, the safe context and the callers, replacing
-            ``arguments``, ``safe_context`` and ``callers``.
+        prepare: Called once the error is claimed (not for a rate-limited one) with the
+            event's secrets: returns the arguments scrubbed with them, the safe context
+            and the callers, replacing ``arguments``, ``safe_context`` and ``callers``.
         secrets: What the caller found secret while scrubbing ``arguments`` (event-wide
             redaction); a new set when None.
         snapshot: With ``prepare``: returns the raw arguments copied, the callers and the
@@ -158,30 +160,23 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
     # -- build ---------------------------------------------------------------------------
     try:
         scrubber = config.scrubber
-        known = EventSecrets() if secrets is None else secrets
         # Our own tags are names from code; only the caller's tags can carry user data.
         standard_tags = {"context_type": context_type, "function": function, "module": module}
         if operation:
             standard_tags["operation"] = operation
         target = _target(sink, config.sink)
         pending = None
+        known = None  # a deferred event makes its own at the first read
         if snapshot is not None and type(target) is MemorySink and not _taps and inert(scrubber):
             pending = defer(
-                exc,
-                snapshot,
-                scrubber=scrubber,
-                known=known,
-                function=function,
-                context_type=context_type,
-                standard_tags=standard_tags,
-                tags=tags,
-                suppressed=suppressed,
+                exc, snapshot, scrubber, function, context_type, standard_tags, tags, suppressed
             )
         if pending is not None:
             fields: dict[str, Any] = {"_pending": pending}
         else:
+            known = EventSecrets() if secrets is None else secrets
             if prepare is not None:
-                arguments, safe_context, callers = prepare()
+                arguments, safe_context, callers = prepare(known)
                 arguments_scrubbed = True
             fields = build_fields(
                 scrubber,
@@ -254,7 +249,7 @@ def _deliver(
     event: CapturedError,
     target: Sink | None,
     mode: str,
-    known: EventSecrets,
+    known: EventSecrets | None,
     *,
     sentry_first: bool,
 ) -> None:
@@ -268,7 +263,9 @@ def _deliver(
     delivery = _sentry.Delivery(event.exception, sends, sentry_first)
     token = _sentry.delivering.set(delivery)
     try:
-        with tracking_secrets(known):  # the exits redact the event's known secrets too
+        # The exits redact the event's known secrets too (a deferred event goes only to a
+        # MemorySink, above: it always has them here).
+        with tracking_secrets(known if known is not None else EventSecrets()):
             if target is not None:
                 deliver(target, event, mode=mode, to_sentry=sends)
             for each in taps:  # the test fixture's sink sees the event before the test goes on

@@ -127,11 +127,11 @@ class Pending:
         "arguments",
         "bound",
         "bound_secrets",
+        "building",
         "callers",
         "fields_of",
         "frame_locals",
         "function",
-        "known",
         "message",
         "scrubber",
         "standard_tags",
@@ -142,11 +142,11 @@ class Pending:
     arguments: dict[str, Any]
     bound: dict[str, Any]
     bound_secrets: tuple[str, ...]
+    building: bool
     callers: list[RawCaller]
     fields_of: Callable[[dict[str, Any]], dict[str, Any]]
     frame_locals: list[tuple[str, str]]
     function: str
-    known: EventSecrets
     message: tuple[str, int]
     scrubber: Scrubber
     standard_tags: dict[str, str]
@@ -160,7 +160,7 @@ class Pending:
         """Build the event's scrubbed fields into it, once; never raises (but Ctrl-C)."""
         with _fill_lock:
             held = event.__dict__
-            if held.get("_pending") is not self or getattr(self, "known", None) is None:
+            if held.get("_pending") is not self or self.building:
                 return  # built already, or being built by this thread (a report reads it)
             try:
                 fields = self._build()
@@ -174,8 +174,8 @@ class Pending:
             del held["_pending"]  # and with it the raw snapshot
 
     def _build(self) -> dict[str, Any]:
-        scrubber, known = self.scrubber, self.known
-        self.known = None  # type: ignore[assignment]  # marks the build as started
+        scrubber, known = self.scrubber, EventSecrets()
+        self.building = True
         try:
             # As the plan's prepare does on the caller for any other sink.
             arguments = scrubber.scrub_mapping(self.arguments, secrets=known)
@@ -222,9 +222,7 @@ class Pending:
 def defer(
     exc: BaseException,
     snapshot: Callable[[], Snapshot | None],
-    *,
     scrubber: Scrubber,
-    known: EventSecrets,
     function: str,
     context_type: str,
     standard_tags: dict[str, str],
@@ -256,6 +254,7 @@ def defer(
         report_failure("reading the failing frames' secret locals", err)
         frame_locals = []
     pending = Pending()
+    pending.building = False
     pending.arguments = arguments
     pending.bound = bound
     pending.bound_secrets = bound_secrets
@@ -263,7 +262,6 @@ def defer(
     pending.fields_of = fields_of
     pending.frame_locals = frame_locals
     pending.function = function
-    pending.known = known
     pending.message = message_text(exc)
     pending.scrubber = scrubber
     pending.standard_tags = standard_tags

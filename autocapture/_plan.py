@@ -20,6 +20,7 @@ from autocapture._log import report_failure
 if TYPE_CHECKING:
     from autocapture._infer import Inference
     from autocapture._pending import Snapshot
+    from autocapture._scrub import EventSecrets
     from autocapture._stack import StackFrame
 
 __all__ = ["Plan"]
@@ -44,7 +45,6 @@ class _Core:
     redact_known: Any
     context_fields: Any
     caller_frames: Any
-    EventSecrets: Any
     plain_copy: Any
     raw_callers: Any
 
@@ -53,13 +53,12 @@ class _Core:
         from autocapture._capture import emit_error, redact_known
         from autocapture._infer import context_fields
         from autocapture._pending import plain_copy
-        from autocapture._scrub import EventSecrets
         from autocapture._stack import caller_frames, raw_callers
 
         cls.raw_callers = raw_callers
         cls.emit_error, cls.redact_known = emit_error, redact_known
         cls.context_fields, cls.caller_frames = context_fields, caller_frames
-        cls.EventSecrets, cls.plain_copy = EventSecrets, plain_copy
+        cls.plain_copy = plain_copy
         cls.loaded = True
         return cls
 
@@ -220,7 +219,6 @@ class Plan:
             raise
         except BaseException as err:  # a user predicate that fails: capture, do not guess
             report_failure(f"the ignore predicate of {self.function}", err)
-        secrets = core.EventSecrets()  # what the arguments hold secret, redacted event-wide
         try:
             if self.generation != config.generation:
                 self._infer()
@@ -230,8 +228,11 @@ class Plan:
             report_failure(f"inferring the context of {self.function}", err)
         inference = self.inference
 
-        def prepare() -> tuple[dict[str, Any], dict[str, Any], tuple[StackFrame, ...]]:
+        def prepare(
+            secrets: EventSecrets,
+        ) -> tuple[dict[str, Any], dict[str, Any], tuple[StackFrame, ...]]:
             # Only once the error is claimed: a rate-limited one is not worth scrubbing.
+            # ``secrets``: the event's, filled with what the arguments hold secret.
             try:
                 config = get_config()
                 # Scrubbed once here; the context fields are then picked from safe values.
@@ -280,7 +281,6 @@ class Plan:
             context={},
             prepare=prepare,
             snapshot=snapshot,
-            secrets=secrets,
             tags=self.tags,
             level=self.level,
             sink=self.sink,
