@@ -176,7 +176,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                 exc, snapshot, scrubber, function, context_type, standard_tags, tags, suppressed
             )
         if pending is not None:
-            fields: dict[str, Any] = {"_pending": pending}
+            fields: dict[str, Any] = {"_pending": pending}  # and timestamp, at the read
         else:
             known = EventSecrets() if secrets is None else secrets
             if prepare is not None:
@@ -198,6 +198,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                 message=message_text(exc),
             )
             fields["callers"] = callers
+            fields["timestamp"] = datetime.now(timezone.utc)
         event = _new_event(
             event_id=event_id,
             exception=exc,
@@ -206,7 +207,6 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
             function=function,
             module=module,
             level=level,
-            timestamp=datetime.now(timezone.utc),
             handled=handled,
             **fields,
         )

@@ -75,7 +75,7 @@ class CapturedError:
 
 
 # The fields ``_pending`` builds at the first read.
-_DEFERRED = frozenset(("message", "arguments", "context", "tags", "user", "callers"))
+_DEFERRED = frozenset(("message", "arguments", "context", "tags", "user", "callers", "timestamp"))
 # A field with a plain default is also a class attribute, which an instance read finds
 # before ``__getattr__``; ``callers`` is deferred, so its default lives in ``__init__``
 # (and in ``dataclasses.fields``) only.

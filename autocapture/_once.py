@@ -89,7 +89,7 @@ def event_ids(exc: BaseException) -> tuple[str | None, str | None]:
     Most failures have no cause and are no group: both marks are then read from the one
     ``__dict__``, without walking a chain twice (the claim asks for both under its lock).
     """
-    groups = _group_types()
+    groups = _BUILTIN_GROUPS or _group_types()
     if exc.__cause__ is None and not (groups and isinstance(exc, groups)):
         try:
             marks = exc.__dict__

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from time import time
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -137,6 +139,7 @@ class Pending:
         "standard_tags",
         "suppressed",
         "tag_sources",
+        "time",
     )
 
     arguments: dict[str, Any]
@@ -152,6 +155,7 @@ class Pending:
     standard_tags: dict[str, str]
     suppressed: int
     tag_sources: tuple[Mapping[Any, Any], ...]
+    time: float  # ``time.time()`` at the capture: datetime.now's clock, made a datetime later
 
     def __repr__(self) -> str:  # never what it holds
         return "<autocapture: the event's fields, scrubbed at their first read>"
@@ -165,6 +169,7 @@ class Pending:
             try:
                 fields = self._build()
                 fields["callers"] = resolve(self.callers)
+                fields["timestamp"] = datetime.fromtimestamp(self.time, timezone.utc)
             except KeyboardInterrupt:
                 raise
             except BaseException as err:  # at the recursion limit, say
@@ -216,6 +221,7 @@ class Pending:
             "tags": MappingProxyType(dict(self.standard_tags)),
             "user": MappingProxyType({}),
             "callers": (),
+            "timestamp": datetime.fromtimestamp(self.time, timezone.utc),
         }
 
 
@@ -254,6 +260,7 @@ def defer(
         report_failure("reading the failing frames' secret locals", err)
         frame_locals = []
     pending = Pending()
+    pending.time = time()
     pending.building = False
     pending.arguments = arguments
     pending.bound = bound

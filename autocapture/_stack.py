@@ -138,12 +138,19 @@ def raw_callers(exc: BaseException, limit: int = MAX_CALLERS) -> list[RawCaller]
     frame: Optional[FrameType] = tb.tb_frame.f_back
     out: list[RawCaller] = []
     wrapper_files = _WRAPPER_FILES
-    lines_later = _LINES_LATER
-    while frame is not None and len(out) < limit:
+    if not _LINES_LATER:  # pragma: no cover - Python 3.9: the line now, as a negative offset
+        while frame is not None and len(out) < limit:
+            code = frame.f_code
+            if code.co_filename not in wrapper_files:
+                out.append((code, -(frame.f_lineno or 0) - 1, frame.f_globals.get("__name__")))
+            frame = frame.f_back
+        return out
+    append = out.append
+    while frame is not None and limit:
         code = frame.f_code
         if code.co_filename not in wrapper_files:
-            where = frame.f_lasti if lines_later else -(frame.f_lineno or 0) - 1
-            out.append((code, where, frame.f_globals.get("__name__")))
+            append((code, frame.f_lasti, frame.f_globals.get("__name__")))
+            limit -= 1
         frame = frame.f_back
     return out
 

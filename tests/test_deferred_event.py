@@ -12,7 +12,9 @@ import copy
 import dataclasses
 import pickle
 import threading
+import time
 import traceback
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -98,6 +100,16 @@ def test_values_are_those_at_capture_even_if_the_caller_mutates_them_after() -> 
         "{'role': 'user', 'content': 'first question'}"
     )
     assert event.message == expected
+
+
+def test_the_timestamp_is_that_of_the_capture_not_of_the_read() -> None:
+    """Read a while after the failure: the event says when it failed."""
+    before = datetime.now(timezone.utc)
+    event, _ = _deferred()
+    after = datetime.now(timezone.utc)
+    time.sleep(0.05)
+    assert before <= event.timestamp <= after
+    assert event.timestamp.tzinfo is timezone.utc
 
 
 def test_nothing_raw_shows_whatever_way_the_event_is_read() -> None:
