@@ -317,7 +317,8 @@ def capture_cache_error(
 def scrub(value: object) -> Any:
     """Return ``value`` as autocapture would ship it: JSON-compatible, secrets redacted.
 
-    Uses the configured scrubbing options (``configure(scrub=..., send_pii=...)``).
+    Uses the configured scrubbing options (``configure(scrub=..., send_pii=...)``), and
+    is event-wide: a value found secret anywhere in ``value`` is redacted everywhere in it.
 
     Args:
         value: Anything: a mapping, a dataclass, a model, a string...
@@ -325,4 +326,14 @@ def scrub(value: object) -> Any:
     Returns:
         A new JSON-compatible value; the input is not changed.
     """
-    return get_config().scrubber.scrub(value)
+    from autocapture._build import redact_known  # the capture core: at first use
+    from autocapture._scrub import EventSecrets
+
+    scrubber = get_config().scrubber
+    # Event-wide, as an event is: a value found secret in one place (under `api_key`) is
+    # redacted wherever else the value holds it, also where it came first.
+    secrets = EventSecrets()
+    scrubbed = scrubber.scrub(value, secrets=secrets)
+    if not secrets:
+        return scrubbed
+    return redact_known(scrubber, {"value": scrubbed}, secrets)["value"]
