@@ -17,16 +17,16 @@ lookbehind. `edge` is only for short prefixes that also begin ordinary words (`t
 them leaks. A named group `(?P<name>...)` in a pattern marks the part replaced (only the
 password of a URL, only the token of a webhook URL).
 
-To add a shape: add a row (with its source) and a planted case in
-`tests/test_scrub_corpus.py`; `TextRules` needs nothing else unless the shape needs a
-validator (`_validators`, called from `_check` in `_text.py`).
+Personal data (emails, IP addresses) is `_pii.PII_SHAPES`. To add a shape: add a row
+(with its source) and a planted case in `tests/test_scrub_corpus.py`; `TextRules` needs
+nothing else unless the shape needs a validator (`_validators`, `_check` in `_text.py`).
 """
 
 from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-__all__ = ["PII_SHAPES", "SHAPES", "Shape"]
+__all__ = ["SHAPES", "Shape"]
 
 
 class Shape(NamedTuple):
@@ -395,26 +395,5 @@ SHAPES: Final[tuple[Shape, ...]] = (
             source="ISO/IEC 7812 (Luhn)",
         )
         for digit in "23456"
-    ),
-)
-
-PII_SHAPES: Final[tuple[Shape, ...]] = (
-    Shape(
-        "@",
-        "email",
-        r"(?<=[A-Za-z0-9._%+-]@)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}"
-        r"(?![A-Za-z0-9-])",
-        0,
-        edge=False,
-        source="RFC 5322 (simplified)",
-    ),
-    # anchored on the first dot (rarer than digits); the leading octet is found in `_check`
-    Shape(
-        ".",
-        "ipv4",
-        r"(?<=\d\.)\d{1,3}\.\d{1,3}\.\d{1,3}(?!\w|\.\d)",
-        0,
-        edge=False,
-        source="RFC 791",
     ),
 )

@@ -23,7 +23,8 @@ from autocapture._scrub._forms import (
     word_form_spans,
 )
 from autocapture._scrub._lazy import LazyPattern
-from autocapture._scrub._shapes import PII_SHAPES, SHAPES, Shape
+from autocapture._scrub._pii import PII_SHAPES
+from autocapture._scrub._shapes import SHAPES, Shape
 from autocapture._scrub._validators import (
     http_credentials_ok,
     ipv4_ok,
