@@ -45,9 +45,11 @@ __all__ = [
     "bytes_text",
     "field_items",
     "kind_of",
+    "more_items",
     "raw_bytes",
     "safe_repr",
     "type_name",
+    "unique_key",
     "walkable",
 ]
 
@@ -248,3 +250,20 @@ def field_items(value: object) -> Optional[tuple[Any, bool]]:
     if not isinstance(data, dict):
         return None
     return list(data.items()), True
+
+
+def unique_key(key: str, taken: Mapping[str, object]) -> str:
+    """Number a converted key that equals one already taken: `a`, `a (2)`, `a (3)`."""
+    n = 2
+    while f"{key} ({n})" in taken:
+        n += 1
+    return f"{key} ({n})"
+
+
+def more_items(container: object, shown: int) -> str:
+    """The `[... N more items]` marker (N unknown when `len` fails)."""
+    try:
+        total = len(container)  # type: ignore[arg-type]
+    except Exception:
+        return "[... more items]"
+    return f"[... {max(total - shown, 0)} more items]"

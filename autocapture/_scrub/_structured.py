@@ -34,6 +34,7 @@ from autocapture._scrub._objects import (
     bytes_text,
     field_items,
     kind_of,
+    more_items,
     raw_bytes,
     type_name,
 )
@@ -83,7 +84,7 @@ def unordered(walk: Walk, value: AbstractSet[object], path: object, depth: int) 
         ]
         out.sort(key=repr)  # scrubbed items are plain data: repr is safe and cheap
         if extra:
-            out.append(walk.more(value, walk.max_items))
+            out.append(more_items(value, walk.max_items))
         return out
     finally:
         walk.on_path.discard(ident)

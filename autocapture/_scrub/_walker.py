@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
 
-from autocapture._scrub._objects import bytes_key, safe_repr
+from autocapture._scrub._objects import bytes_key, more_items, safe_repr, unique_key
 from autocapture._scrub._options import (
     CYCLE_MARKER,
     KEEP,
@@ -304,7 +304,7 @@ class Walk:
             converted = False
             for count, (k, v) in enumerate(items):
                 if count >= max_items or self.budget <= 0:
-                    out[MORE_ITEMS_KEY] = self.more(mapping, count)
+                    out[MORE_ITEMS_KEY] = more_items(mapping, count)
                     break
                 label = labels.get(k, _UNSEEN) if type(k) is str else _UNSEEN
                 if label is _UNSEEN:
@@ -319,7 +319,7 @@ class Walk:
                 else:
                     key = k
                 if converted and key in out:
-                    key = self.unique_key(key, out)
+                    key = unique_key(key, out)
                 self.budget -= len(key)
                 if fast and label is None:
                     kind = type(v)
@@ -359,7 +359,7 @@ class Walk:
             max_items = self.max_items
             for i, v in enumerate(islice(seq, max_items + 1)):
                 if i >= max_items or self.budget <= 0:
-                    out.append(self.more(seq, i))
+                    out.append(more_items(seq, i))
                     break
                 kind = type(v)
                 if kind is tuple or kind is list:
@@ -379,22 +379,6 @@ class Walk:
             return out
         finally:
             self.on_path.discard(ident)
-
-    @staticmethod
-    def unique_key(key: str, taken: Mapping[str, object]) -> str:
-        """Number a converted key that equals one already taken: `a`, `a (2)`, `a (3)`."""
-        n = 2
-        while f"{key} ({n})" in taken:
-            n += 1
-        return f"{key} ({n})"
-
-    def more(self, container: object, shown: int) -> str:
-        """The `[... N more items]` marker (N unknown when `len` fails)."""
-        try:
-            total = len(container)  # type: ignore[arg-type]
-        except Exception:
-            return "[... more items]"
-        return f"[... {max(total - shown, 0)} more items]"
 
     def key_str(self, key: object) -> str:
         """Convert a non-str mapping key to str without trusting its `__str__`."""
