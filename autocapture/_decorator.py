@@ -37,7 +37,14 @@ from autocapture._wrappers import is_decorated, wrap_function
 if TYPE_CHECKING:
     from autocapture._sinks import Sink
 
-__all__ = ["IgnoreOption", "auto_capture_errors", "decorate", "is_decorated", "validate"]
+__all__ = [
+    "IgnoreOption",
+    "auto_capture_errors",
+    "decorate",
+    "is_decorated",
+    "is_plumbing",
+    "validate",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,6 +70,15 @@ _CLASS_DUNDERS = frozenset(
 )
 
 
+def is_plumbing(name: str, *, in_class: bool = True) -> bool:
+    """Tell whether a function named ``name`` is protocol plumbing, never captured.
+
+    In a class: the dunders but ``_CLASS_DUNDERS``. In a module: every dunder (its
+    ``__getattr__`` raising AttributeError is how ``hasattr`` gets its answer).
+    """
+    return name[:2] == "__" and name[-2:] == "__" and not (in_class and name in _CLASS_DUNDERS)
+
+
 def decorate_members(
     cls: type, options: dict[str, Any], default: Any, *, module: str | None = None
 ) -> int:
@@ -80,7 +96,7 @@ def decorate_members(
     """
     count = 0
     for name, member in list(vars(cls).items()):
-        if name.startswith("__") and name.endswith("__") and name not in _CLASS_DUNDERS:
+        if is_plumbing(name):
             continue
         if module is not None and isinstance(member, type):
             if member.__module__ == module and member.__qualname__.startswith(

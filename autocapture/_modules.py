@@ -33,8 +33,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autocapture._config import get_config
-from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
-from autocapture._decorator import decorate, decorate_members, is_decorated, validate
+from autocapture._decorator import (
+    decorate,
+    decorate_members,
+    is_decorated,
+    is_plumbing,
+    validate,
+)
 from autocapture._in_place import give_rewritten_code
 from autocapture._log import report_failure
 from autocapture._reporter import Reporter
@@ -122,7 +127,11 @@ def _wrap_namespace(
         if type(value) is _FUNCTION:
             if REPORTER in value.__code__.co_names:  # rewritten: nothing to do
                 continue
-            if value.__module__ != owner or is_decorated(value) or _dunder(value.__name__):
+            if (
+                value.__module__ != owner
+                or is_decorated(value)
+                or is_plumbing(value.__name__, in_class=False)
+            ):
                 continue  # elsewhere's, ours, or a module's __getattr__/__dir__
             wrapped = done.get(id(value))
             if wrapped is None:
@@ -140,19 +149,13 @@ def _wrap_namespace(
     return count
 
 
-def _dunder(name: str) -> bool:
-    return name[:2] == "__" and name[-2:] == "__"
-
-
 def _anything_to_wrap(cls: type, owner: str) -> bool:
     # A class of a rewritten module usually has nothing left to wrap (its methods report
     # their own errors): one cheap pass says so, instead of decorate_members' full one.
     for name, member in vars(cls).items():
         kind = type(member)
         if kind is _FUNCTION:
-            if REPORTER in member.__code__.co_names or (
-                _dunder(name) and name not in CLASS_DUNDERS
-            ):
+            if REPORTER in member.__code__.co_names or is_plumbing(name):
                 continue
             return True
         if kind in (classmethod, staticmethod, property):

@@ -36,7 +36,7 @@ import sys
 import types
 from typing import Any, Union
 
-from autocapture._decorator import _CLASS_DUNDERS as CLASS_DUNDERS
+from autocapture._decorator import is_plumbing
 from autocapture._rewritten import REPORTER, original_name
 
 __all__ = ["compiled", "rewrite"]
@@ -86,12 +86,8 @@ def _blocks(node: ast.stmt) -> list[list[ast.stmt]]:
 
 
 def _wanted(node: _Function, *, in_class: bool) -> bool:
-    name = node.name
-    if name.startswith("__") and name.endswith("__") and not (in_class and name in CLASS_DUNDERS):
-        # Protocol plumbing (__repr__, __eq__..., as for a decorated class; a module's
-        # __getattr__ raising AttributeError is how ``hasattr`` gets its answer).
-        return False
-    return not _decorated_by_us(node)
+    # Protocol plumbing is left alone, as for a decorated class.
+    return not is_plumbing(node.name, in_class=in_class) and not _decorated_by_us(node)
 
 
 def _decorated_by_us(node: _Function | ast.ClassDef) -> bool:
