@@ -23,6 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_ratelimit",
         "_rewritten",
         "_signal_words",
+        "_uuid",
     ),
     ("_lexicon",),  # inference's lookup tables, derived from the word tables
     ("_rules",),  # the word tables as one Rules value
