@@ -96,6 +96,8 @@ def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[s
     reporting code's (it decides the ``error_category`` tag).
     """
     bound = _bound.get()
+    if bound is _EMPTY:  # most failures happen outside any request or bind_context block
+        return _EMPTY
     while type(bound) is _Layered:
         bound = bound._outer  # noqa: SLF001 - our own class
     event_tags = getattr(bound, "event_tags", None)

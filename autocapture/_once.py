@@ -22,6 +22,7 @@ __all__ = [
 
 _CAPTURED = "__autocapture_event_id__"
 _SENT_TO_SENTRY = "__autocapture_sentry_event_id__"
+_NO_MARKS: tuple[None, None] = (None, None)
 # A chain longer than this is a cycle or an attack; either way stop walking.
 _MAX_CHAIN = 64
 
@@ -93,6 +94,8 @@ def event_ids(exc: BaseException) -> tuple[str | None, str | None]:
     if exc.__cause__ is None and not (groups and isinstance(exc, groups)):
         try:
             marks = exc.__dict__
+            if not marks:  # a new exception: no attribute set on it yet
+                return _NO_MARKS
             captured, sent = marks.get(_CAPTURED), marks.get(_SENT_TO_SENTRY)
         except Exception:  # noqa: S110 - a hostile __dict__: the walks below cope with it
             pass

@@ -237,6 +237,9 @@ def defer(
 ) -> Pending | None:
     """Take the snapshot of an event for a plain ``MemorySink``; None: build it now.
 
+    ``tags`` are the decorator's, validated (str to str) and never changed: kept as they
+    are. The bound tags are copied.
+
     Returns:
         The pending fields, or None when something is not plain data (the caller then
         builds the event as for any sink).
@@ -245,9 +248,11 @@ def defer(
     if taken is None:
         return None
     arguments, callers, fields_of = taken
-    given_tags = dict(bound_tags(exc, context_type))
-    if (given_tags and not _plain_tags(given_tags)) or (tags and not _plain_tags(tags)):
-        return None
+    given_tags = bound_tags(exc, context_type)
+    if given_tags:  # a request's: a copy, as they are now
+        given_tags = dict(given_tags)
+        if not _plain_tags(given_tags):
+            return None
     bound: dict[str, Any] = {}
     bound_secrets: tuple[str, ...] = ()
     if bound_context():  # most failures happen outside any bind_context block
@@ -273,5 +278,5 @@ def defer(
     pending.scrubber = scrubber
     pending.standard_tags = standard_tags
     pending.suppressed = suppressed
-    pending.tag_sources = (given_tags, dict(tags))
+    pending.tag_sources = (given_tags, tags)
     return pending

@@ -70,8 +70,10 @@ class Plan:
         "capture_args",
         "context_type",
         "defaults",
+        "drops_first",
         "explicit_context_type",
         "explicit_operation",
+        "fields_of",
         "function",
         "generation",
         "handled",
@@ -143,8 +145,9 @@ class Plan:
             self._infer()
         except Exception as err:
             report_failure(f"inferring the context of {self.function}", err)
-            self.inference: Inference = infer(self.module, "")
-            self.generation = get_config().generation
+            config = get_config()
+            self._infer_as(infer(self.module, ""), config.rules)
+            self.generation = config.generation
 
     def _plan_arguments(self, func: Callable[..., Any]) -> inspect.Signature | None:
         # Binding by hand from a precomputed plan is several times cheaper than
@@ -171,6 +174,8 @@ class Plan:
         self.defaults: tuple[tuple[str, Any], ...] = tuple(
             (p.name, p.default) for p in params if p.default is not p.empty
         )
+        # ``self`` or ``cls`` is never an argument of the event.
+        self.drops_first = bool(self.positional) and self.positional[0] in _SELF_NAMES
         return signature
 
     def _infer(self) -> None:
@@ -179,13 +184,20 @@ class Plan:
         config = get_config()
         self.generation = config.generation
         # The whole qualname: a class name (``OpenRouterClient.make_request``) is a signal.
-        self.inference = infer(
+        inference = infer(
             self.module,
             self.qualname,
             config.rules,
             context_type=self.explicit_context_type,
             operation=self.explicit_operation,
         )
+        self._infer_as(inference, config.rules)
+
+    def _infer_as(self, inference: Inference, rules: Any) -> None:
+        # With the inference, the function that picks an event's context fields from its
+        # scrubbed arguments: made once here, not at each failure of a deferred event.
+        self.inference: Inference = inference
+        self.fields_of = functools.partial(_fields, _Core, inference, rules=rules)
 
     def handle(  # noqa: C901 - one guarded sequence: exclusions, inference, the deferred plan
         self, exc: Exception, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -226,7 +238,7 @@ class Plan:
             raise
         except BaseException as err:  # at the recursion limit, say
             report_failure(f"inferring the context of {self.function}", err)
-        inference = self.inference
+        inference, fields_of = self.inference, self.fields_of
 
         def prepare(
             secrets: EventSecrets,
@@ -241,7 +253,7 @@ class Plan:
                 scrubber = config.scrubber
                 arguments = scrubber.scrub_mapping(self._arguments(args, kwargs), secrets=secrets)
                 arguments = redact_known(scrubber, arguments, secrets)
-                context = _fields(core, inference, arguments, config.rules)
+                context = fields_of(arguments)
                 # The callers above our wrapper, copied now (emit_error calls this while
                 # the wrapper still runs): their frames are gone once the error
                 # propagates (or is swallowed) past them.
@@ -257,15 +269,10 @@ class Plan:
             # For a plain MemorySink: the arguments as they are now (their containers
             # copied), scrubbed when the event is first read; None: prepare() instead.
             try:
-                rules = config.rules
                 arguments = plain_copy(self._arguments(args, kwargs), config.scrubber)
                 if arguments is None:
                     return None
-                return (
-                    arguments,
-                    core.raw_callers(exc),
-                    lambda scrubbed: _fields(core, inference, scrubbed, rules),
-                )
+                return arguments, core.raw_callers(exc), fields_of
             except KeyboardInterrupt:
                 raise
             except BaseException:
@@ -313,16 +320,26 @@ class Plan:
             if self.var_keyword is None:
                 arguments.update(kwargs)
             else:
-                rest = {k: v for k, v in kwargs.items() if k not in self.keyword}
-                arguments.update((k, v) for k, v in kwargs.items() if k in self.keyword)
-                if rest:
-                    arguments[self.var_keyword] = rest
-        arguments.update([(n, v) for n, v in self.defaults if n not in arguments])
-        if positional and positional[0] in _SELF_NAMES and args:
+                self._bind_var_keyword(arguments, kwargs, self.var_keyword)
+        # Statements, not a comprehension: most functions have no defaults, and an empty
+        # comprehension still builds a function and a list at every failure.
+        for name, default in self.defaults:
+            if name not in arguments:
+                arguments[name] = default
+        if self.drops_first and args:
             del arguments[positional[0]]
         if self.capture_args is not True:
             arguments = {k: v for k, v in arguments.items() if k in self.capture_args}
         return arguments
+
+    def _bind_var_keyword(
+        self, arguments: dict[str, Any], kwargs: dict[str, Any], var_keyword: str
+    ) -> None:
+        # The named parameters by name, the rest under the ``**kwargs`` parameter's name.
+        rest = {k: v for k, v in kwargs.items() if k not in self.keyword}
+        arguments.update((k, v) for k, v in kwargs.items() if k in self.keyword)
+        if rest:
+            arguments[var_keyword] = rest
 
 
 def _fields(

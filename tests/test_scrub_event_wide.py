@@ -335,6 +335,37 @@ def test_a_secret_frame_local_echoed_in_the_message_is_redacted() -> None:
     assert event.message == f"rejected key {REDACTED}"
 
 
+def test_a_secret_local_of_a_cause_frame_is_redacted_in_the_wrapper_message() -> None:
+    """The local is in a frame of the cause: echoed by the error raised from it, redacted."""
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink, reraise=False)
+    def call() -> None:
+        try:
+            _fail_with_a_secret_local()
+        except ProviderError as err:
+            raise RuntimeError(f"provider call failed: {err}") from err
+
+    call()
+    [event] = sink.events
+    assert event.message == f"provider call failed: rejected key {REDACTED}"
+
+
+def test_a_cycle_of_contexts_is_walked_once_and_its_locals_found() -> None:
+    """Two errors each the other's context: the walk ends, the local is found all the same."""
+    sink = MemorySink()
+    try:
+        _fail_with_a_secret_local()
+    except ProviderError as inner:
+        outer = RuntimeError(f"wrapped: {inner}")
+        outer.__context__ = inner
+        inner.__context__ = outer  # a cycle, as code that re-raises in a loop can make
+        with use_sink(sink):
+            capture_error(outer)
+    [event] = sink.events
+    assert event.message == f"wrapped: rejected key {REDACTED}"
+
+
 def test_a_secret_frame_local_is_redacted_in_the_sentry_event(
     sentry_transport: RecordingTransport,
 ) -> None:

@@ -38,30 +38,39 @@ def secret_locals(scrubber: Scrubber, exc: BaseException) -> list[tuple[str, str
     Read at once: a frame's locals change or are cleared (``traceback.clear_frames``)
     after the capture. Each pair once (a recursion repeats them), in the frames' order.
     """
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    frames = 0
-    found: dict[tuple[str, str], None] = {}
-    memo, scrubber_id = _SECRET_NAMES, id(scrubber)
-    while current is not None and id(current) not in seen and len(seen) < _MAX_CHAIN_WALKED:
-        seen.add(id(current))
+    codes = _codes_of(scrubber)
+    found: dict[tuple[str, str], None] | None = None
+    current = exc
+    chain: set[int] | None = None  # the ids walked, from the second exception of a chain on
+    frames = _MAX_FRAMES_WALKED
+    while True:
         tb = current.__traceback__
-        while tb is not None and frames < _MAX_FRAMES_WALKED:
-            frames += 1
+        while tb is not None and frames:
+            frames -= 1
             frame = tb.tb_frame
             tb = tb.tb_next
             code = frame.f_code
-            entry = memo.get((scrubber_id, id(code)))
-            names = entry[2] if entry is not None else _secret_names(scrubber, code, frame)
+            entry = codes.get(id(code))
+            names = entry[1] if entry is not None else _secret_names(scrubber, code, frame)
             if not names:
                 continue  # reading f_locals builds a dict: only where a name is secret
             local_vars = frame.f_locals
             for name in names:
                 value = local_vars.get(name)
                 if type(value) is str:
+                    if found is None:
+                        found = {}
                     found[name, value] = None
-        current = current.__cause__ if current.__suppress_context__ else current.__context__
-    return list(found)
+        following = current.__cause__ if current.__suppress_context__ else current.__context__
+        if following is None:
+            break
+        if chain is None:
+            chain = {id(exc)}
+        if id(following) in chain or len(chain) >= _MAX_CHAIN_WALKED:
+            break
+        chain.add(id(following))
+        current = following
+    return list(found) if found is not None else []
 
 
 def track_secret_locals(
@@ -80,18 +89,29 @@ def track_secret_locals(
         scrubber.scrub_mapping(batch, secrets=known)
 
 
-# (scrubber, code) -> the code's variable names that name a secret: a function fails
-# again and again, and a new configuration is a new scrubber. Keyed by ids (a code
-# object's own hash reads its bytecode); the entry holds both objects, so no id is
-# reused while it stands. Started afresh when full. Our own code has none: our wrappers'
-# locals are the arguments, already scrubbed.
-_SECRET_NAMES: dict[tuple[int, int], tuple[Scrubber, CodeType, tuple[str, ...]]] = {}
+# Per scrubber, per code object, the code's variable names that name a secret: a function
+# fails again and again, and a new configuration is a new scrubber. Keyed by ids (a code
+# object's own hash reads its bytecode); each entry holds its object, so no id is reused
+# while it stands. Started afresh when full. Our own code has none: our wrappers' locals
+# are the arguments, already scrubbed.
+_SECRET_NAMES: dict[int, tuple[Scrubber, dict[int, tuple[CodeType, tuple[str, ...]]]]] = {}
 _SECRET_NAMES_MAX = 4096
+_SCRUBBERS_MAX = 8
+
+
+def _codes_of(scrubber: Scrubber) -> dict[int, tuple[CodeType, tuple[str, ...]]]:
+    entry = _SECRET_NAMES.get(id(scrubber))
+    if entry is None:
+        if len(_SECRET_NAMES) >= _SCRUBBERS_MAX:
+            _SECRET_NAMES.clear()
+        entry = _SECRET_NAMES[id(scrubber)] = (scrubber, {})
+    return entry[1]
 
 
 def _secret_names(scrubber: Scrubber, code: CodeType, frame: FrameType) -> tuple[str, ...]:
-    if len(_SECRET_NAMES) >= _SECRET_NAMES_MAX:
-        _SECRET_NAMES.clear()
+    codes = _codes_of(scrubber)
+    if len(codes) >= _SECRET_NAMES_MAX:
+        codes.clear()
     module = frame.f_globals.get("__name__")
     if code.co_filename.startswith("<autocapture") or (
         isinstance(module, str) and module.startswith("autocapture.")
@@ -103,5 +123,5 @@ def _secret_names(scrubber: Scrubber, code: CodeType, frame: FrameType) -> tuple
             for n in (*code.co_varnames, *code.co_cellvars, *code.co_freevars)
             if scrubber.is_sensitive_key(n)
         )
-    _SECRET_NAMES[id(scrubber), id(code)] = (scrubber, code, names)
+    codes[id(code)] = (code, names)
     return names
