@@ -36,7 +36,6 @@ def build_fields(
     context: Mapping[str, Any],
     safe_context: Mapping[str, Any] | None,
     bound_context: Callable[[EventSecrets], dict[str, Any]],
-    recheck_bound: bool,
     suppressed: int,
     standard_tags: dict[str, str],
     tag_sources: tuple[Mapping[Any, Any], ...],
@@ -53,8 +52,6 @@ def build_fields(
         context: Type fields and explicit context (raw).
         safe_context: Context fields already scrubbed (picked from scrubbed arguments).
         bound_context: Returns the bound context scrubbed, its secrets added to ``known``.
-        recheck_bound: True when the bound context was scrubbed without the arguments'
-            secrets (before them): they are redacted from it here.
         suppressed: How many events of this fingerprint the storm limit counted.
         standard_tags: Our own tags (names from code).
         tag_sources: The bound tags, then the caller's (raw; the caller's win).
@@ -69,7 +66,10 @@ def build_fields(
     )
     found_in_arguments = len(known)
     merged_context = bound_context(known)
-    if recheck_bound and known and merged_context:
+    if known and merged_context:
+        # The bound context is scrubbed once per block, without any event's arguments:
+        # their secrets are redacted from it here (``bind_context(note=key)`` around a
+        # call given ``api_key=key``).
         merged_context = redact_known(scrubber, merged_context, known)
     if context:
         merged_context.update(scrubber.scrub_mapping(context, secrets=known))

@@ -204,7 +204,6 @@ class Pending:
             context={},
             safe_context=safe_context,
             bound_context=bound,
-            recheck_bound=True,
             suppressed=self.suppressed,
             standard_tags=self.standard_tags,
             tag_sources=self.tag_sources,

@@ -192,6 +192,39 @@ def test_a_secret_of_the_context_or_tags_is_redacted_in_the_arguments_and_contex
     assert helper.context["hint"] == f"see {REDACTED}"
 
 
+class _ListSink:
+    """A sink of the user's own: every event it receives is built on the caller."""
+
+    def __init__(self) -> None:
+        self.events: list[CapturedError] = []
+
+    def emit(self, event: CapturedError) -> None:
+        self.events.append(event)
+
+
+@pytest.mark.parametrize("sink_type", [_ListSink, MemorySink])
+def test_a_secret_argument_is_redacted_in_the_bound_context(sink_type: type[Sink]) -> None:
+    """An argument's secret echoed in the bound context: redacted there, in every event of
+    the block (the first scrubs the bound context, the next ones reuse that scrub)."""
+    sink = sink_type()
+
+    @auto_capture_errors(sink=sink, reraise=False)
+    def charge(provider: str, api_key: str) -> None:
+        raise RuntimeError("declined")
+
+    @auto_capture_errors(sink=sink, reraise=False)
+    def lookup(provider: str) -> None:
+        raise RuntimeError("not found")
+
+    with bind_context(note=f"key {KEY}"):
+        charge("stripe", KEY)
+        lookup("stripe")  # no secret of its own: the bound context as it is
+        charge("stripe", KEY)
+    first, plain, second = sink.events  # type: ignore[attr-defined]
+    assert first.context["note"] == second.context["note"] == f"key {REDACTED}"
+    assert plain.context["note"] == f"key {KEY}"
+
+
 def test_a_value_found_by_its_shape_is_redacted_in_its_other_forms() -> None:
     scrubber = Scrubber()
     known = EventSecrets()
