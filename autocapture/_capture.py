@@ -189,7 +189,7 @@ def emit_error(  # noqa: C901, PLR0912 - one guarded sequence; splitting it woul
                 arguments_scrubbed=arguments_scrubbed,
                 context=context,
                 safe_context=safe_context,
-                bound_context=lambda known: scrubbed_bound_context(scrubber, known),
+                bound_context=lambda known: scrubbed_bound_context(scrubber, known, exc),
                 suppressed=suppressed,
                 standard_tags=standard_tags,
                 tag_sources=(bound_tags(exc, context_type), tags),

@@ -55,9 +55,73 @@ def bind_context(**values: Any) -> Iterator[Mapping[str, Any]]:
     token = _bound.set(merged)
     try:
         yield merged
+    except Exception as exc:
+        _leave(exc, merged)  # for a capture after the block exits
+        raise
     finally:
         _bound.reset(token)
         _scrubbed.pop(id(merged), None)
+
+
+# The mark an error leaving a block carries: the context bound where it was raised.
+_LEFT = "__autocapture_context__"
+# How far a capture looks down an error's chain (``raise ... from err``) for that mark.
+_MAX_CHAIN = 16
+
+
+class _Left:
+    """The context an error left its innermost block with, until a capture reads it.
+
+    Never shown (``repr``) and pickled as nothing: an exception that crosses a process
+    (Celery's result backend, multiprocessing) must still pickle, and its context's values
+    need not.
+    """
+
+    __slots__ = ("context",)
+
+    def __init__(self, context: Mapping[str, Any]) -> None:
+        self.context = context
+
+    def __repr__(self) -> str:
+        return "<autocapture: the context bound where this error was raised>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _Left, (_EMPTY_DICT,)
+
+
+_EMPTY_DICT: dict[str, Any] = {}
+
+
+def _leave(exc: BaseException, context: Mapping[str, Any]) -> None:
+    # The innermost block's exit comes first, and its context has the outer ones' values.
+    try:
+        marks = exc.__dict__
+        if _LEFT not in marks:
+            marks[_LEFT] = _Left(context)
+    except Exception:  # noqa: S110 - no __dict__: the error goes on without it
+        pass
+
+
+def _left_by(exc: BaseException) -> Mapping[str, Any] | None:
+    # The context left by ``exc`` or the error it was raised from (``__cause__``, else an
+    # unsuppressed ``__context__``): ``raise PaymentFailed() from err`` outside the block.
+    current: BaseException | None = exc
+    for _ in range(_MAX_CHAIN):
+        if current is None:
+            return None
+        try:
+            left = current.__dict__.get(_LEFT)
+        except Exception:  # a hostile __dict__
+            return None
+        if type(left) is _Left:
+            return left.context or None
+        if current.__cause__ is not None:
+            current = current.__cause__
+        elif current.__suppress_context__:
+            return None
+        else:
+            current = current.__context__
+    return None
 
 
 class _Layered(Mapping[str, Any]):
@@ -81,9 +145,24 @@ class _Layered(Mapping[str, Any]):
         return len({**self._outer, **self._inner})
 
 
-def bound_context() -> Mapping[str, Any]:
-    """Return the context bound in the current thread or task (read-only)."""
-    return _bound.get()
+def bound_context(exc: BaseException | None = None) -> Mapping[str, Any]:
+    """Return the context bound in the current thread or task (read-only).
+
+    With ``exc``: the context of an event for it. An error raised inside a block and
+    captured after the block exits carries the context bound where it was raised; inside
+    another block, both, the raise's values winning.
+    """
+    live = _bound.get()
+    if exc is None:
+        return live
+    left = _left_by(exc)
+    if left is None or left is live:
+        return live
+    if not live or (type(left) is _Layered and left._outer is live):  # noqa: SLF001 - ours
+        return left  # captured outside any block, or in the block around the raise's
+    if type(live) is MappingProxyType and type(left) is MappingProxyType:
+        return MappingProxyType({**live, **left})
+    return _Layered(live, dict(left))
 
 
 def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[str, Any]:
@@ -95,7 +174,7 @@ def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[s
     them. ``bind_context`` values are context, not tags. ``context_type`` is the
     reporting code's (it decides the ``error_category`` tag).
     """
-    bound = _bound.get()
+    bound = bound_context(exc)
     if bound is _EMPTY:  # most failures happen outside any request or bind_context block
         return _EMPTY
     while type(bound) is _Layered:
@@ -113,20 +192,27 @@ _scrubbed: dict[int, tuple[Mapping[str, Any], object, dict[str, Any], tuple[str,
 _IMMUTABLE = frozenset((str, int, float, bool, bytes, type(None)))
 
 
-def scrubbed_bound_context(scrubber: Any, secrets: EventSecrets | None = None) -> dict[str, Any]:
+def scrubbed_bound_context(
+    scrubber: Any, secrets: EventSecrets | None = None, exc: BaseException | None = None
+) -> dict[str, Any]:
     """Return the bound context scrubbed by ``scrubber`` (a fresh dict each call).
 
     Args:
         scrubber: The configured ``Scrubber``; a new one (new configuration) rescrubs.
         secrets: The event's known secrets: what the bound context holds secret is added
             (also when the scrubbed copy comes from the cache).
+        exc: The event's error: ``bound_context(exc)`` is scrubbed.
 
     Returns:
         A new dict the caller may change.
     """
-    bound = _bound.get()
+    bound = bound_context(exc)
     if not bound:
         return {}
+    if bound is not _bound.get():
+        # Left by the error (its block is closed) or merged for it: scrubbed for this
+        # event alone, never cached (the cache is forgotten as blocks exit).
+        return scrubber.scrub_mapping(bound, secrets=secrets)  # type: ignore[no-any-return]
     if type(bound) not in (MappingProxyType, _Layered):
         # Set by someone else (the ASGI middleware): no bind_context exit will forget it.
         return scrubber.scrub_mapping(bound, secrets=secrets)  # type: ignore[no-any-return]

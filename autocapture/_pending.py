@@ -254,9 +254,9 @@ def defer(
             return None
     bound: dict[str, Any] = {}
     bound_secrets: tuple[str, ...] = ()
-    if bound_context():  # most failures happen outside any bind_context block
+    if bound_context(exc):  # most failures happen outside any bind_context block
         bound_found = EventSecrets(remember_reprs=False)
-        bound = scrubbed_bound_context(scrubber, bound_found)
+        bound = scrubbed_bound_context(scrubber, bound_found, exc)
         bound_secrets = tuple(bound_found.values)
     try:
         frame_locals = secret_locals(scrubber, exc)

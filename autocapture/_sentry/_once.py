@@ -109,9 +109,9 @@ def _add_bound_context(event: dict[str, Any], exc: BaseException | None) -> None
     already wins; the values are scrubbed (and the event is scrubbed again on its way out).
     """
     try:
-        if not bound_context():
+        if not bound_context(exc):
             return
-        context = scrubbed_bound_context(get_config().scrubber)
+        context = scrubbed_bound_context(get_config().scrubber, exc=exc)
         if exc is not None:
             tags = event.get("tags")
             if not isinstance(tags, dict):

@@ -1,0 +1,227 @@
+"""The context an error leaves its ``bind_context`` blocks with (API §2).
+
+An error raised inside a block and captured after the block exits (the ``try`` around the
+``with``, a wrapper raised ``from`` it, the middleware) carries the context bound where it
+was raised. Captured inside another block, it carries both, the raise's values winning.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from autocapture import (
+    REDACTED,
+    CapturedError,
+    auto_capture_errors,
+    bind_context,
+    capture_error,
+    use_sink,
+)
+from autocapture.sinks import MemorySink, Sink
+from tests.conftest import RecordingTransport
+
+KEY = "Zq9x" + "Lm2Pw7Rt4Vb8"  # no shape of its own: only its name makes it secret
+
+
+class _ListSink:
+    """A sink of the user's own: its events are built on the caller."""
+
+    def __init__(self) -> None:
+        self.events: list[CapturedError] = []
+
+    def emit(self, event: CapturedError) -> None:
+        self.events.append(event)
+
+
+class PaymentFailedError(Exception):
+    """What a service raises from a provider's error."""
+
+
+def _charge() -> None:
+    raise ConnectionError("stripe unreachable")
+
+
+@pytest.mark.parametrize("sink_type", [MemorySink, _ListSink])
+def test_an_error_captured_after_its_block_exits_carries_the_blocks_context(
+    sink_type: type[Sink],
+) -> None:
+    sink = sink_type()
+    try:
+        with bind_context(order_id="o-1", tenant="acme"):
+            _charge()
+    except ConnectionError as exc:
+        with use_sink(sink):
+            capture_error(exc)
+    [event] = sink.events  # type: ignore[attr-defined]
+    assert (event.context["order_id"], event.context["tenant"]) == ("o-1", "acme")
+
+
+def test_nested_blocks_give_every_value_the_inner_ones_winning() -> None:
+    sink = MemorySink()
+    try:
+        with bind_context(order_id="o-1", step="outer"), bind_context(step="charge"):
+            _charge()
+    except ConnectionError as exc:
+        capture_error(exc, sink=sink)
+    [event] = sink.events
+    assert (event.context["order_id"], event.context["step"]) == ("o-1", "charge")
+
+
+def test_an_error_raised_from_it_outside_the_block_carries_it_too() -> None:
+    """``raise PaymentFailedError() from err`` after the block: the cause's context is its."""
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink, reraise=False)
+    def checkout() -> None:
+        try:
+            with bind_context(order_id="o-2"):
+                _charge()
+        except ConnectionError as err:
+            raise PaymentFailedError("checkout failed") from err
+
+    checkout()
+    [event] = sink.events
+    assert event.context["order_id"] == "o-2"
+
+
+def test_a_chain_cut_with_from_none_leaves_the_context_behind() -> None:
+    """``raise ... from None`` hides the error it replaces: and the context it left."""
+    sink = MemorySink()
+    try:
+        try:
+            with bind_context(order_id="o-3"):
+                _charge()
+        except ConnectionError:
+            raise PaymentFailedError("checkout failed") from None
+    except PaymentFailedError as exc:
+        capture_error(exc, sink=sink)
+    [event] = sink.events
+    assert "order_id" not in event.context
+
+
+def test_captured_inside_another_block_it_carries_both_the_raises_winning() -> None:
+    sink = MemorySink()
+    try:
+        with bind_context(order_id="o-4", attempt=1):
+            _charge()
+    except ConnectionError as exc:
+        with bind_context(attempt=2, job="retry-queue"):
+            capture_error(exc, sink=sink)
+    [event] = sink.events
+    assert (event.context["order_id"], event.context["attempt"], event.context["job"]) == (
+        "o-4",
+        1,
+        "retry-queue",
+    )
+
+
+def test_captured_in_the_outer_block_it_has_the_inner_blocks_values() -> None:
+    sink = MemorySink()
+    with bind_context(request_id="r-1"):
+        try:
+            with bind_context(order_id="o-5"):
+                _charge()
+        except ConnectionError as exc:
+            capture_error(exc, sink=sink)
+    [event] = sink.events
+    assert (event.context["request_id"], event.context["order_id"]) == ("r-1", "o-5")
+
+
+def test_the_left_context_is_scrubbed_and_its_secrets_redacted_event_wide() -> None:
+    sink = MemorySink()
+    try:
+        with bind_context(api_key=KEY):
+            raise ConnectionError(f"rejected {KEY}")
+    except ConnectionError as exc:
+        capture_error(exc, sink=sink)
+    [event] = sink.events
+    assert event.context["api_key"] == REDACTED
+    assert event.message == f"rejected {REDACTED}"
+    assert KEY not in repr(event)
+
+
+def test_another_error_captured_later_carries_nothing_of_it() -> None:
+    sink = MemorySink()
+    try:
+        with bind_context(order_id="o-6"):
+            _charge()
+    except ConnectionError:
+        pass
+    capture_error(RuntimeError("unrelated"), sink=sink)
+    [event] = sink.events
+    assert "order_id" not in event.context
+
+
+def test_left_contexts_are_not_kept_in_the_scrubbed_cache() -> None:
+    """The per-block cache of scrubbed contexts is for open blocks only."""
+    from autocapture import _context
+
+    sink = MemorySink()
+    before = len(_context._scrubbed)
+    for n in range(50):
+        try:
+            with bind_context(order_id=f"o-{n}"):
+                _charge()
+        except ConnectionError as exc:
+            capture_error(exc, sink=sink)
+    assert len(_context._scrubbed) == before
+    assert [e.context["order_id"] for e in sink.events][:3] == ["o-0", "o-1", "o-2"]
+
+
+def test_an_event_sentry_reports_first_carries_the_left_context(
+    sentry_transport: RecordingTransport,
+) -> None:
+    """logger.exception after the block (Sentry's logging integration): the block's context."""
+    try:
+        with bind_context(user_id="u-8", order_id="o-7"):
+            _charge()
+    except ConnectionError:
+        logging.getLogger("tests.bound_context").exception("charge failed")
+    [event] = sentry_transport.events
+    assert event["user"]["id"] == "u-8"
+    assert event["contexts"]["general"]["order_id"] == "o-7"
+
+
+def test_an_error_that_left_a_block_still_pickles_and_shows_nothing_of_it() -> None:
+    """Celery and multiprocessing pickle exceptions: the context (unpicklable values and
+    all) is not part of it, and the exception's attributes never show its values."""
+    import copy
+    import pickle
+    import threading
+
+    try:
+        with bind_context(api_key=KEY, lock=threading.Lock()):
+            _charge()
+    except ConnectionError as exc:
+        error = exc
+    assert KEY not in repr(vars(error))
+    restored = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert (type(restored), restored.args) == (ConnectionError, error.args)
+    sink = MemorySink()
+    capture_error(restored, sink=sink)
+    capture_error(copy.copy(error), sink=sink)
+    unpickled, copied = sink.events
+    assert "api_key" not in unpickled.context  # the context stayed in this process
+    assert copied.context["api_key"] == REDACTED
+
+
+def test_an_error_raised_from_it_outside_any_handler_carries_it() -> None:
+    """``raise X from err`` with ``err`` kept from earlier: a cause and no ``__context__``."""
+    sink = MemorySink()
+    try:
+        with bind_context(order_id="o-8"):
+            _charge()
+    except ConnectionError as exc:
+        kept = exc
+
+    def later() -> None:
+        raise PaymentFailedError("checkout failed") from kept
+
+    with pytest.raises(PaymentFailedError) as raised:
+        later()
+    assert raised.value.__context__ is None
+    capture_error(raised.value, sink=sink)
+    [event] = sink.events
+    assert event.context["order_id"] == "o-8"
