@@ -225,3 +225,29 @@ def test_an_error_raised_from_it_outside_any_handler_carries_it() -> None:
     capture_error(raised.value, sink=sink)
     [event] = sink.events
     assert event.context["order_id"] == "o-8"
+
+
+async def test_the_middleware_reports_a_routes_error_with_the_routes_block_and_the_request() -> (
+    None
+):
+    """A route binds context around the failing work; the middleware's event has it all."""
+    import httpx
+    from fastapi import FastAPI
+
+    from autocapture.asgi import instrument
+
+    sink = MemorySink()
+    app = FastAPI()
+
+    @app.get("/v1/orders/{order_id}")
+    async def pay(order_id: str) -> None:
+        with bind_context(order_id=order_id):
+            _charge()
+
+    transport = httpx.ASGITransport(app=instrument(app, sink=sink), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/v1/orders/o-9", headers={"x-request-id": "req-9"})
+    assert response.status_code == 500
+    [event] = sink.events
+    assert (event.context["order_id"], event.context["request_id"]) == ("o-9", "req-9")
+    assert event.tags["endpoint"] == "/v1/orders/{order_id}"
