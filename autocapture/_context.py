@@ -102,25 +102,31 @@ def _leave(exc: BaseException, context: Mapping[str, Any]) -> None:
         pass
 
 
+def _left_on(exc: BaseException) -> Mapping[str, Any] | None:
+    try:
+        left = exc.__dict__.get(_LEFT)
+    except Exception:  # a hostile __dict__
+        return None
+    return (left.context or None) if type(left) is _Left else None
+
+
 def _left_by(exc: BaseException) -> Mapping[str, Any] | None:
     # The context left by ``exc`` or the error it was raised from (``__cause__``, else an
     # unsuppressed ``__context__``): ``raise PaymentFailed() from err`` outside the block.
-    current: BaseException | None = exc
+    found = _left_on(exc)
+    if found is not None or (exc.__cause__ is None and exc.__context__ is None):
+        return found  # a lone error, as most are, has no chain to look down
+    current = exc
     for _ in range(_MAX_CHAIN):
-        if current is None:
+        following = current.__cause__
+        if following is None and not current.__suppress_context__:
+            following = current.__context__
+        if following is None:
             return None
-        try:
-            left = current.__dict__.get(_LEFT)
-        except Exception:  # a hostile __dict__
-            return None
-        if type(left) is _Left:
-            return left.context or None
-        if current.__cause__ is not None:
-            current = current.__cause__
-        elif current.__suppress_context__:
-            return None
-        else:
-            current = current.__context__
+        current = following
+        found = _left_on(current)
+        if found is not None:
+            return found
     return None
 
 
@@ -165,16 +171,22 @@ def bound_context(exc: BaseException | None = None) -> Mapping[str, Any]:
     return _Layered(live, dict(left))
 
 
-def bound_tags(exc: BaseException, context_type: str | None = None) -> Mapping[str, Any]:
+def bound_tags(
+    exc: BaseException,
+    context_type: str | None = None,
+    bound: Mapping[str, Any] | None = None,
+) -> Mapping[str, Any]:
     """Return the tags the bound context gives an event for ``exc`` (raw, to be scrubbed).
 
     Inside a request served through the ASGI middleware, those are the request's tags
     (``endpoint``, ``endpoint_type``, ``is_revenue_critical``...): whichever layer
     reports the error first, a decorated service or the middleware, the one event has
     them. ``bind_context`` values are context, not tags. ``context_type`` is the
-    reporting code's (it decides the ``error_category`` tag).
+    reporting code's (it decides the ``error_category`` tag). ``bound``:
+    ``bound_context(exc)``, when the caller has it already.
     """
-    bound = bound_context(exc)
+    if bound is None:
+        bound = bound_context(exc)
     if bound is _EMPTY:  # most failures happen outside any request or bind_context block
         return _EMPTY
     while type(bound) is _Layered:

@@ -247,14 +247,15 @@ def defer(
     if taken is None:
         return None
     arguments, callers, fields_of = taken
-    given_tags = bound_tags(exc, context_type)
+    context = bound_context(exc)
+    given_tags = bound_tags(exc, context_type, context)
     if given_tags:  # a request's: a copy, as they are now
         given_tags = dict(given_tags)
         if not _plain_tags(given_tags):
             return None
     bound: dict[str, Any] = {}
     bound_secrets: tuple[str, ...] = ()
-    if bound_context(exc):  # most failures happen outside any bind_context block
+    if context:  # most failures happen outside any bind_context block
         bound_found = EventSecrets(remember_reprs=False)
         bound = scrubbed_bound_context(scrubber, bound_found, exc)
         bound_secrets = tuple(bound_found.values)
