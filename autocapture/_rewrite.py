@@ -41,7 +41,7 @@ from autocapture._rewritten import REPORTER, original_name
 
 __all__ = ["compiled", "rewrite"]
 
-_VERSION = 1  # bump when the rewritten code changes: older caches are then ignored
+_VERSION = 2  # bump when the rewritten code changes: older caches are then ignored
 _HEADER = 16  # magic, flags, source mtime, source size: a timestamp .pyc header
 _DECORATOR = "auto_capture_errors"
 _Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
@@ -53,24 +53,25 @@ def rewrite(tree: ast.Module) -> int:
     Returns:
         How many functions were rewritten.
     """
-    count = _statements(tree.body, in_class=False)
+    count = _statements(tree.body, owner=None)
     ast.fix_missing_locations(tree)
     return count
 
 
-def _statements(body: list[ast.stmt], *, in_class: bool) -> int:
+def _statements(body: list[ast.stmt], *, owner: str | None) -> int:
+    # ``owner``: the name of the class whose body this is, None at module level.
     count = 0
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            if _wanted(node, in_class=in_class):
-                _rewrite_function(node)
+            if _wanted(node, in_class=owner is not None):
+                _rewrite_function(node, owner)
                 count += 1
         elif isinstance(node, ast.ClassDef):
             if not _decorated_by_us(node):
-                count += _statements(node.body, in_class=True)
+                count += _statements(node.body, owner=node.name)
         else:  # if/try/with/for blocks at this level define functions of this level too
             for block in _blocks(node):
-                count += _statements(block, in_class=in_class)
+                count += _statements(block, owner=owner)
     return count
 
 
@@ -113,7 +114,7 @@ except Exception:
 """
 
 
-def _rewrite_function(node: _Function) -> None:
+def _rewrite_function(node: _Function, owner: str | None) -> None:
     body = node.body
     head: list[ast.stmt] = []
     if (
@@ -125,7 +126,11 @@ def _rewrite_function(node: _Function) -> None:
         head.append(body[0])  # the docstring stays the docstring
         body = body[1:]
     added = ast.parse(
-        "".join(f"{original_name(name)} = {name}\n" for name in _rebound_parameters(node)) + _GUARD
+        "".join(
+            f"{original_name(_mangled(name, owner))} = {name}\n"
+            for name in _rebound_parameters(node)
+        )
+        + _GUARD
     ).body
     for part in added:  # every added line sits on the ``def`` line: tracebacks show the body
         for each in ast.walk(part):
@@ -137,6 +142,16 @@ def _rewrite_function(node: _Function) -> None:
     if body:  # a docstring alone cannot fail: the guard keeps its ``pass``
         guard.body = body
     node.body = [*head, *added]
+
+
+def _mangled(name: str, owner: str | None) -> str:
+    # In a class body Python renames ``__label`` to ``_Owner__label`` (the frame's and the
+    # signature's name), but not the name kept for it, which ends with two underscores.
+    # The reporter looks the kept value up by the frame's name.
+    if owner is None or not name.startswith("__") or name.endswith("__"):
+        return name
+    stripped = owner.lstrip("_")
+    return f"_{stripped}{name}" if stripped else name
 
 
 def _rebound_parameters(node: _Function) -> list[str]:

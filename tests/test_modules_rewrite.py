@@ -463,6 +463,28 @@ def test_every_way_of_rebinding_a_parameter_keeps_the_argument(
     assert event.arguments == {"value": "passed"}
 
 
+@pytest.mark.parametrize("owner", ["Client", "_Client", "__Client"])
+def test_a_private_parameter_of_a_method_rebound_keeps_the_argument(
+    package: Package, captured_errors: MemorySink, owner: str
+) -> None:
+    """``__label`` in a class body is name-mangled: the value passed is still the event's,
+    as the decorator shows it (under the mangled name Python's signature gives)."""
+    package.write(
+        "svc.py",
+        f"""
+        class {owner}:
+            def call(self, __label, model):
+                __label = "changed-" + __label
+                raise RuntimeError(model)
+        """,
+    )
+    instrument_modules(package.name)
+    with pytest.raises(RuntimeError):
+        getattr(package.load("svc"), owner)().call("passed", "m")
+    [event] = captured_errors.events
+    assert event.arguments == {f"_{owner.lstrip('_')}__label": "passed", "model": "m"}
+
+
 def test_a_function_only_a_registry_holds_is_found(
     package: Package, captured_errors: MemorySink
 ) -> None:
