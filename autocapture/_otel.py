@@ -257,8 +257,9 @@ class ScrubbingSpanExporter:
     status description, attributes, and the names and attributes of its events and
     links. An attribute whose key is a secret name is replaced whole; strings (also inside
     sequences) have the secrets found in them replaced; an int that is a Luhn-valid card
-    number becomes ``REDACTED`` (in a sequence of ints the others become their digits as
-    strings, since attribute arrays hold one type), other ints stay ints. The resource is
+    number (or a float holding one) becomes ``REDACTED`` (in a sequence of numbers the
+    others become their digits as strings, since attribute arrays hold one type), other
+    numbers stay numbers. The resource is
     left as is. A span
     that cannot be scrubbed is dropped, never exported raw.
     """
@@ -371,6 +372,9 @@ def _scrubbed_value(scrubber: Scrubber, value: Any) -> Any:
         # number, its callback asked) decides. Anything but an int back is the marker.
         result = scrubber.scrub(int(value))
         return result if type(result) is int else _as_text(result)
+    if isinstance(value, float) and not -_SMALLEST_CARD < value < _SMALLEST_CARD:
+        result = scrubber.scrub(float(value))  # the same rule, for a whole float
+        return result if type(result) is float else _as_text(result)
     return value
 
 

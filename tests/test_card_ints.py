@@ -260,3 +260,42 @@ def test_log_records_through_the_scrubbing_filter_hold_no_int_card() -> None:
         logger.handlers[:] = []
     line = stream.getvalue().strip()
     assert line == f"charge {REDACTED} declined after {EPOCH_MS} ms pan={REDACTED} retries=3"
+
+
+# A card number read as a float (a CSV column with a gap, read by pandas, is float64):
+# the same card, and floats of card-like size that must stay.
+FLOAT_CARD = float(CARD)
+ORDINARY_FLOATS = (19.99, float(EPOCH_MS), float(NOT_LUHN), 1e300, -0.0, 1234567890123.5)
+
+
+def test_a_card_held_as_a_float_is_redacted_and_ordinary_floats_stay_floats() -> None:
+    sink = MemorySink()
+
+    @auto_capture_errors(sink=sink)
+    def settle(reference: float, amounts: list[float]) -> None:
+        raise ValueError("declined")
+
+    with pytest.raises(ValueError, match="declined"):
+        settle(FLOAT_CARD, [FLOAT_CARD, *ORDINARY_FLOATS])
+    [event] = sink.events
+    assert event.arguments["reference"] == REDACTED
+    assert event.arguments["amounts"] == [REDACTED, *ORDINARY_FLOATS]
+    assert all(type(v) is float for v in event.arguments["amounts"][1:])
+    assert str(CARD) not in repr(event)
+
+
+def test_a_float_card_attribute_is_exported_redacted(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """As an attribute alone or among floats (then all become text: one type per array)."""
+    provider, memory = spans
+    with provider.get_tracer("app").start_as_current_span("charge") as span:
+        span.set_attribute("reference", FLOAT_CARD)
+        span.set_attribute("amounts", [FLOAT_CARD, 19.99])
+        span.set_attribute("ordinary", list(ORDINARY_FLOATS))
+    [exported] = memory.get_finished_spans()
+    assert exported.attributes is not None
+    assert exported.attributes["reference"] == REDACTED
+    assert exported.attributes["amounts"] == (REDACTED, "19.99")
+    assert exported.attributes["ordinary"] == ORDINARY_FLOATS
+    assert str(CARD) not in exported.to_json()

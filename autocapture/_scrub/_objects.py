@@ -44,6 +44,7 @@ __all__ = [
     "bytes_marker",
     "bytes_text",
     "field_items",
+    "flat_path",
     "kind_of",
     "more_items",
     "raw_bytes",
@@ -267,3 +268,14 @@ def more_items(container: object, shown: int) -> str:
     except Exception:
         return "[... more items]"
     return f"[... {max(total - shown, 0)} more items]"
+
+
+def flat_path(path: object) -> tuple[Union[str, int], ...]:
+    """Turn the walker's `(parent, key)` chain into a tuple path (what a callback sees)."""
+    parts: list[Union[str, int]] = []
+    node = path
+    while isinstance(node, tuple):
+        node, part = node
+        parts.append(part)
+    parts.reverse()
+    return tuple(parts)

@@ -16,16 +16,21 @@ import enum
 import time
 from collections.abc import Mapping, Sequence
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Callable, Final, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Final, Optional
 
-from autocapture._scrub._objects import bytes_key, more_items, safe_repr, unique_key
+from autocapture._scrub._objects import (
+    bytes_key,
+    flat_path,
+    more_items,
+    safe_repr,
+    unique_key,
+)
 from autocapture._scrub._options import (
     CYCLE_MARKER,
     KEEP,
     MAX_DEPTH_MARKER,
     MORE_ITEMS_KEY,
     REDACTED,
-    PathT,
     ScrubMatch,
 )
 from autocapture._scrub._structured import other, pair_label, scrub_pair
@@ -56,6 +61,7 @@ _SCAN_MARGIN: Final = (
     2048  # chars scanned past `max_string_length`, so a cut never halves a secret
 )
 _BIG_INT: Final = 10**12  # below 13 digits an int cannot be a card number
+_CARD_LIMIT: Final = 1e19  # nor with more than 19
 _REPR_LIMIT: Final = 1_000_000  # a repr is cut here before scanning; the walker cuts further
 
 
@@ -111,17 +117,6 @@ class Walk:
 
     # -- paths and callbacks ----------------------------------------------------------
 
-    @staticmethod
-    def flat(path: object) -> PathT:
-        """Turn a `(parent, key)` chain into a tuple path."""
-        parts: list[Union[str, int]] = []
-        node = path
-        while isinstance(node, tuple):
-            node, part = node
-            parts.append(part)
-        parts.reverse()
-        return tuple(parts)
-
     def ask(self, path: object, value: object, rule: str) -> object:
         """Ask the callback about a match; None means redact, KEEP means keep.
 
@@ -137,7 +132,7 @@ class Walk:
             return None
         started = time.perf_counter()
         try:
-            answer = callback(ScrubMatch(self.flat(path), value, rule))
+            answer = callback(ScrubMatch(flat_path(path), value, rule))
         except Exception:
             return None  # fail closed
         finally:
@@ -242,7 +237,7 @@ class Walk:
             if value is None or cls is bool:
                 return value
             if cls is float:
-                return value if value - value == 0 else str(value)  # type: ignore[operator]
+                return self.real(value, path)  # type: ignore[arg-type]
             return other(self, value, path, depth)
         except Exception:
             return REDACTED  # fail closed for this subtree
@@ -257,6 +252,15 @@ class Walk:
             if self.found is not None:
                 self.found.add(digits)
             return REDACTED if answer is None else self.value(answer, path, 0)
+        return value
+
+    def real(self, value: float, path: object) -> object:
+        """Pass a float through unless it is a whole card number (a float64 column)."""
+        if value - value != 0:
+            return str(value)  # inf and nan: no JSON number
+        if not -_BIG_INT < value < _BIG_INT and value.is_integer() and abs(value) < _CARD_LIMIT:
+            checked = self.integer(int(value), path)
+            return value if type(checked) is int else checked
         return value
 
     def item(self, key: str, value: object, path: object, depth: int) -> Any:
