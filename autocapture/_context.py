@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from autocapture._left import leave, left_in
 from autocapture._scrub._tracking import EventSecrets
 
 __all__ = [
@@ -56,78 +57,11 @@ def bind_context(**values: Any) -> Iterator[Mapping[str, Any]]:
     try:
         yield merged
     except Exception as exc:
-        _leave(exc, merged)  # for a capture after the block exits
+        leave(exc, merged, outer)  # for a capture after the block exits
         raise
     finally:
         _bound.reset(token)
         _scrubbed.pop(id(merged), None)
-
-
-# The mark an error leaving a block carries: the context bound where it was raised.
-_LEFT = "__autocapture_context__"
-# How far a capture looks down an error's chain (``raise ... from err``) for that mark.
-_MAX_CHAIN = 16
-
-
-class _Left:
-    """The context an error left its innermost block with, until a capture reads it.
-
-    Never shown (``repr``) and pickled as nothing: an exception that crosses a process
-    (Celery's result backend, multiprocessing) must still pickle, and its context's values
-    need not.
-    """
-
-    __slots__ = ("context",)
-
-    def __init__(self, context: Mapping[str, Any]) -> None:
-        self.context = context
-
-    def __repr__(self) -> str:
-        return "<autocapture: the context bound where this error was raised>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _Left, (_EMPTY_DICT,)
-
-
-_EMPTY_DICT: dict[str, Any] = {}
-
-
-def _leave(exc: BaseException, context: Mapping[str, Any]) -> None:
-    # The innermost block's exit comes first, and its context has the outer ones' values.
-    try:
-        marks = exc.__dict__
-        if _LEFT not in marks:
-            marks[_LEFT] = _Left(context)
-    except Exception:  # noqa: S110 - no __dict__: the error goes on without it
-        pass
-
-
-def _left_on(exc: BaseException) -> Mapping[str, Any] | None:
-    try:
-        left = exc.__dict__.get(_LEFT)
-    except Exception:  # a hostile __dict__
-        return None
-    return (left.context or None) if type(left) is _Left else None
-
-
-def _left_by(exc: BaseException) -> Mapping[str, Any] | None:
-    # The context left by ``exc`` or the error it was raised from (``__cause__``, else an
-    # unsuppressed ``__context__``): ``raise PaymentFailed() from err`` outside the block.
-    found = _left_on(exc)
-    if found is not None or (exc.__cause__ is None and exc.__context__ is None):
-        return found  # a lone error, as most are, has no chain to look down
-    current = exc
-    for _ in range(_MAX_CHAIN):
-        following = current.__cause__
-        if following is None and not current.__suppress_context__:
-            following = current.__context__
-        if following is None:
-            return None
-        current = following
-        found = _left_on(current)
-        if found is not None:
-            return found
-    return None
 
 
 class _Layered(Mapping[str, Any]):
@@ -155,20 +89,14 @@ def bound_context(exc: BaseException | None = None) -> Mapping[str, Any]:
     """Return the context bound in the current thread or task (read-only).
 
     With ``exc``: the context of an event for it. An error raised inside a block and
-    captured after the block exits carries the context bound where it was raised; inside
-    another block, both, the raise's values winning.
+    captured after the block exits, where the block stood, carries the context bound where
+    it was raised (``_left``).
     """
     live = _bound.get()
     if exc is None:
         return live
-    left = _left_by(exc)
-    if left is None or left is live:
-        return live
-    if not live or (type(left) is _Layered and left._outer is live):  # noqa: SLF001 - ours
-        return left  # captured outside any block, or in the block around the raise's
-    if type(live) is MappingProxyType and type(left) is MappingProxyType:
-        return MappingProxyType({**live, **left})
-    return _Layered(live, dict(left))
+    left = left_in(exc, live)
+    return live if left is None else left
 
 
 def bound_tags(

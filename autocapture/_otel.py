@@ -372,10 +372,10 @@ def _scrubbed_value(scrubber: Scrubber, value: Any) -> Any:
         # number, its callback asked) decides. Anything but an int back is the marker.
         result = scrubber.scrub(int(value))
         return result if type(result) is int else _as_text(result)
-    if isinstance(value, float) and not -_SMALLEST_CARD < value < _SMALLEST_CARD:
+    if isinstance(value, float) and value.is_integer() and abs(value) >= _SMALLEST_CARD:
         result = scrubber.scrub(float(value))  # the same rule, for a whole float
-        return result if type(result) is float else _as_text(result)
-    return value
+        return result if type(result) in (int, float) else _as_text(result)
+    return value  # also nan and infinities, which hold no digits
 
 
 def _scrubbed_sequence(scrubber: Scrubber, values: Any) -> tuple[Any, ...]:

@@ -101,7 +101,9 @@ def test_a_chain_cut_with_from_none_leaves_the_context_behind() -> None:
     assert "order_id" not in event.context
 
 
-def test_captured_inside_another_block_it_carries_both_the_raises_winning() -> None:
+def test_captured_inside_an_unrelated_block_it_carries_that_blocks_context_alone() -> None:
+    """Another block than the one around the raise (another job, another request): the
+    left context is not this one's to show."""
     sink = MemorySink()
     try:
         with bind_context(order_id="o-4", attempt=1):
@@ -110,11 +112,83 @@ def test_captured_inside_another_block_it_carries_both_the_raises_winning() -> N
         with bind_context(attempt=2, job="retry-queue"):
             capture_error(exc, sink=sink)
     [event] = sink.events
-    assert (event.context["order_id"], event.context["attempt"], event.context["job"]) == (
-        "o-4",
-        1,
-        "retry-queue",
-    )
+    assert dict(event.context) == {"attempt": 2, "job": "retry-queue"}
+
+
+async def test_one_error_shared_by_two_requests_carries_each_requests_context() -> None:
+    """A failed shared task (a single-flight cache) raises the same exception object in
+    request A's block, then in request B's: B's event is B's, never A's user."""
+    import asyncio
+
+    sink = MemorySink()
+
+    async def fetch_config() -> None:
+        raise ConnectionError("config service down")
+
+    @auto_capture_errors(sink=sink)
+    async def load(task: asyncio.Future[None]) -> None:
+        await task
+
+    shared = asyncio.ensure_future(fetch_config())
+    await asyncio.sleep(0)
+    with pytest.raises(ConnectionError), bind_context(user_id="alice", request_id="req-A"):
+        await shared
+    with pytest.raises(ConnectionError), bind_context(user_id="bob", request_id="req-B"):
+        await load(shared)
+    [event] = sink.events
+    assert dict(event.context) == {"user_id": "bob", "request_id": "req-B"}
+    assert dict(event.user) == {"id": "bob"}
+
+
+def test_a_new_error_raised_in_a_block_is_not_given_the_context_of_the_one_before() -> None:
+    """A retry on the replica fails while the primary's error is being handled: its
+    ``__context__`` left the primary's block, but it was raised in the replica's."""
+    sink = MemorySink()
+
+    def query(db: str) -> None:
+        raise ConnectionError(f"{db} unreachable")
+
+    @auto_capture_errors(sink=sink, reraise=False)
+    def query_replica() -> None:
+        query("replica")
+
+    with bind_context(request_id="r-1"):
+        try:
+            with bind_context(attempt=1, db="primary"):
+                query("primary")
+        except ConnectionError:
+            with bind_context(attempt=2, db="replica"):
+                query_replica()
+    [event] = sink.events
+    assert (event.context["attempt"], event.context["db"]) == (2, "replica")
+    assert event.context["request_id"] == "r-1"
+
+
+def test_an_error_raised_from_it_keeps_its_context_out_of_further_blocks() -> None:
+    """``raise X from err`` in an outer block: X has err's inner block's values, captured
+    inside the outer block or after X left it too."""
+    sink = MemorySink()
+
+    def checkout() -> None:
+        try:
+            with bind_context(order_id="o-10"):
+                _charge()
+        except ConnectionError as err:
+            raise PaymentFailedError("checkout failed") from err
+
+    with bind_context(request_id="r-2"):
+        try:
+            checkout()
+        except PaymentFailedError as exc:
+            capture_error(exc, sink=sink)
+    try:
+        with bind_context(request_id="r-3"):
+            checkout()
+    except PaymentFailedError as exc:
+        capture_error(exc, sink=sink)
+    inside, after = sink.events
+    assert (inside.context["request_id"], inside.context["order_id"]) == ("r-2", "o-10")
+    assert (after.context["request_id"], after.context["order_id"]) == ("r-3", "o-10")
 
 
 def test_captured_in_the_outer_block_it_has_the_inner_blocks_values() -> None:
@@ -189,6 +263,8 @@ def test_an_error_that_left_a_block_still_pickles_and_shows_nothing_of_it() -> N
     all) is not part of it, and the exception's attributes never show its values."""
     import copy
     import pickle
+    import subprocess
+    import sys
     import threading
 
     try:
@@ -197,7 +273,14 @@ def test_an_error_that_left_a_block_still_pickles_and_shows_nothing_of_it() -> N
     except ConnectionError as exc:
         error = exc
     assert KEY not in repr(vars(error))
-    restored = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    data = pickle.dumps(error)
+    # A process without autocapture (isolated: no site-packages) loads it as well.
+    loader = "import pickle, sys; print(repr(pickle.loads(sys.stdin.buffer.read())))"
+    elsewhere = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", loader], input=data, capture_output=True, check=True
+    )
+    assert elsewhere.stdout.decode().strip() == "ConnectionError('stripe unreachable')"
+    restored = pickle.loads(data)  # noqa: S301 - our own bytes
     assert (type(restored), restored.args) == (ConnectionError, error.args)
     sink = MemorySink()
     capture_error(restored, sink=sink)

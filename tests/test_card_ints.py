@@ -299,3 +299,32 @@ def test_a_float_card_attribute_is_exported_redacted(
     assert exported.attributes["amounts"] == (REDACTED, "19.99")
     assert exported.attributes["ordinary"] == ORDINARY_FLOATS
     assert str(CARD) not in exported.to_json()
+
+
+def test_a_callback_replacing_a_float_card_with_an_int_is_obeyed() -> None:
+    """The callback's answer is the value, as for an int card: no keep read into it."""
+    from autocapture._scrub import Scrubber
+
+    def last_four(match: ScrubMatch) -> object:
+        return int(str(match.value)[-4:]) if match.pattern_match == "value:card_number" else None
+
+    scrubber = Scrubber(ScrubOptions(callback=last_four))
+    assert scrubber.scrub({"n": CARD, "f": FLOAT_CARD, "l": [FLOAT_CARD]}) == {
+        "n": 1111,
+        "f": 1111,
+        "l": [1111],
+    }
+
+
+def test_nan_and_infinite_float_attributes_stay_floats(
+    spans: tuple[TracerProvider, InMemorySpanExporter],
+) -> None:
+    """OpenTelemetry takes them as floats; they hold no digits to hide."""
+    provider, memory = spans
+    with provider.get_tracer("app").start_as_current_span("charge") as span:
+        span.set_attribute("inf", float("inf"))
+        span.set_attribute("ratios", [0.5, float("-inf")])
+    [exported] = memory.get_finished_spans()
+    assert exported.attributes is not None
+    assert exported.attributes["inf"] == float("inf")
+    assert exported.attributes["ratios"] == (0.5, float("-inf"))

@@ -16,6 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "_answers",
         "_checks",
         "_context_types",
+        "_left",
         "_names",
         "_once",
         "_operation_words",

@@ -259,8 +259,9 @@ class Walk:
         if value - value != 0:
             return str(value)  # inf and nan: no JSON number
         if not -_BIG_INT < value < _BIG_INT and value.is_integer() and abs(value) < _CARD_LIMIT:
-            checked = self.integer(int(value), path)
-            return value if type(checked) is int else checked
+            number = int(value)
+            checked = self.integer(number, path)
+            return value if checked is number else checked  # kept, or the callback's answer
         return value
 
     def item(self, key: str, value: object, path: object, depth: int) -> Any:
