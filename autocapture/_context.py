@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -57,7 +58,12 @@ def bind_context(**values: Any) -> Iterator[Mapping[str, Any]]:
     try:
         yield merged
     except Exception as exc:
-        leave(exc, merged, outer)  # for a capture after the block exits
+        # For a capture after the block exits. The traceback the ``with`` statement has
+        # is the one after our generator's own entry (``throw`` put it in front).
+        tb = exc.__traceback__
+        if tb is not None and tb.tb_frame is sys._getframe():  # noqa: SLF001 - this frame
+            tb = tb.tb_next
+        leave(exc, merged, outer, tb)
         raise
     finally:
         _bound.reset(token)

@@ -282,12 +282,13 @@ def test_an_error_that_left_a_block_still_pickles_and_shows_nothing_of_it() -> N
     assert elsewhere.stdout.decode().strip() == "ConnectionError('stripe unreachable')"
     restored = pickle.loads(data)  # noqa: S301 - our own bytes
     assert (type(restored), restored.args) == (ConnectionError, error.args)
+    assert copy.copy(error).args == error.args
     sink = MemorySink()
     capture_error(restored, sink=sink)
-    capture_error(copy.copy(error), sink=sink)
-    unpickled, copied = sink.events
+    capture_error(error, sink=sink)
+    unpickled, original = sink.events
     assert "api_key" not in unpickled.context  # the context stayed in this process
-    assert copied.context["api_key"] == REDACTED
+    assert original.context["api_key"] == REDACTED
 
 
 def test_an_error_raised_from_it_outside_any_handler_carries_it() -> None:
@@ -334,3 +335,105 @@ async def test_the_middleware_reports_a_routes_error_with_the_routes_block_and_t
     [event] = sink.events
     assert (event.context["order_id"], event.context["request_id"]) == ("o-9", "req-9")
     assert event.tags["endpoint"] == "/v1/orders/{order_id}"
+
+
+async def test_sibling_requests_sharing_a_failed_task_never_see_each_others_context() -> None:
+    """Two requests (tasks) await one failed task; B captures after its block exits, with
+    async clean-up in between: B's event is B's, whichever block the error left last."""
+    import asyncio
+
+    sink = MemorySink()
+
+    async def fetch_config() -> None:
+        await asyncio.sleep(0.01)
+        raise ConnectionError("config service down")
+
+    async def request_a(shared: asyncio.Future[None]) -> None:
+        with bind_context(user_id="alice", request_id="req-A"):
+            await asyncio.sleep(0.02)
+            await shared
+
+    @auto_capture_errors(sink=sink)
+    async def request_b(shared: asyncio.Future[None]) -> None:
+        try:
+            with bind_context(user_id="bob", request_id="req-B"):
+                await shared
+        finally:
+            await asyncio.sleep(0.03)
+
+    with bind_context(service="api"):
+        shared = asyncio.ensure_future(fetch_config())
+        await asyncio.gather(request_a(shared), request_b(shared), return_exceptions=True)
+    [event] = sink.events
+    assert "alice" not in repr(dict(event.context))
+    assert dict(event.user) in ({}, {"id": "bob"})
+
+
+async def test_a_task_that_binds_nothing_never_gets_a_siblings_context() -> None:
+    import asyncio
+
+    sink = MemorySink()
+
+    async def fetch_config() -> None:
+        raise ConnectionError("config service down")
+
+    async def handle_a(shared: asyncio.Future[None]) -> None:
+        with bind_context(user_id="alice"):
+            await shared
+
+    @auto_capture_errors(sink=sink)
+    async def handle_b(shared: asyncio.Future[None]) -> None:
+        await shared
+
+    with bind_context(service="api"):
+        shared = asyncio.ensure_future(fetch_config())
+        await asyncio.sleep(0)
+        for task in (asyncio.create_task(handle_a(shared)), asyncio.create_task(handle_b(shared))):
+            with pytest.raises(ConnectionError):
+                await task
+    [event] = sink.events
+    assert dict(event.context) == {"service": "api"}
+
+
+def test_a_thread_never_gets_the_context_another_thread_left() -> None:
+    import threading
+
+    sink = MemorySink()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with bind_context(user_id="carol"):
+                _charge()
+        except ConnectionError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    capture_error(errors[0], sink=sink)
+    # Another thread, after the first ended (which may reuse its ident).
+    later = threading.Thread(target=lambda: capture_error(left_elsewhere[0], sink=sink))
+    left_elsewhere = [_left_in_a_thread()]
+    later.start()
+    later.join()
+    for event in sink.events:
+        assert "user_id" not in event.context
+
+
+def _left_in_a_thread() -> BaseException:
+    import threading
+
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with bind_context(user_id="dave"):
+                _charge()
+        except ConnectionError as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    return errors[0]
