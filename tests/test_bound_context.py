@@ -396,39 +396,28 @@ async def test_a_task_that_binds_nothing_never_gets_a_siblings_context() -> None
 
 
 def test_a_thread_never_gets_the_context_another_thread_left() -> None:
+    """Captured in the main thread, or in a later thread (which may reuse the ident)."""
     import threading
 
     sink = MemorySink()
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with bind_context(user_id="carol"):
-                _charge()
-        except ConnectionError as exc:
-            errors.append(exc)
-
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
-    capture_error(errors[0], sink=sink)
-    # Another thread, after the first ended (which may reuse its ident).
-    later = threading.Thread(target=lambda: capture_error(left_elsewhere[0], sink=sink))
-    left_elsewhere = [_left_in_a_thread()]
+    capture_error(_left_in_a_thread("carol"), sink=sink)
+    left_elsewhere = _left_in_a_thread("dave")
+    later = threading.Thread(target=lambda: capture_error(left_elsewhere, sink=sink))
     later.start()
     later.join()
+    assert len(sink.events) == 2
     for event in sink.events:
         assert "user_id" not in event.context
 
 
-def _left_in_a_thread() -> BaseException:
+def _left_in_a_thread(user_id: str) -> BaseException:
     import threading
 
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            with bind_context(user_id="dave"):
+            with bind_context(user_id=user_id):
                 _charge()
         except ConnectionError as exc:
             errors.append(exc)
